@@ -1,0 +1,34 @@
+"""Stage `generate`: write the embedded procedural data set in Kaggle's exact file format.
+
+Outputs `data/raw/sample/{training,test,IdLookupTable}.csv`, deterministic for `generate.seed`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .lib.cli import run
+from .lib.facegen import make_sample_data
+from .lib.io import atomic_dir
+from .lib.kaggle_csv import lookup_csv_text, test_csv_text, training_csv_text
+from .lib.params import GenerateParams, load_params
+
+OUT_DIR = "data/raw/sample"
+
+
+def write_sample_data(out_dir: str, params: GenerateParams) -> None:
+    data = make_sample_data(params.seed, params.n_train, params.n_test, params.full_fraction)
+    test_ids = np.arange(1, len(data.test_images) + 1)
+    with atomic_dir(out_dir) as tmp:
+        (tmp / "training.csv").write_text(training_csv_text(data.train_images, data.train_keypoints))
+        (tmp / "test.csv").write_text(test_csv_text(test_ids, data.test_images))
+        (tmp / "IdLookupTable.csv").write_text(lookup_csv_text(data.lookup))
+
+
+def main() -> None:
+    params = load_params()
+    write_sample_data(OUT_DIR, params.generate)
+    print(f"wrote {params.generate.n_train} training and {params.generate.n_test} test faces to {OUT_DIR}")
+
+
+if __name__ == "__main__":
+    run(main)

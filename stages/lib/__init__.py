@@ -1,0 +1,1 @@
+"""Library code of the pipeline: pure functions, no file I/O except in `io`."""

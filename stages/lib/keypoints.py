@@ -1,0 +1,64 @@
+"""Kaggle's 15 facial keypoints: names, column order and left/right pairs.
+
+"left" is the subject's left, which lies on the image's right (larger x).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+IMAGE_SIZE = 96
+
+KEYPOINTS: tuple[str, ...] = (
+    "left_eye_center",
+    "right_eye_center",
+    "left_eye_inner_corner",
+    "left_eye_outer_corner",
+    "right_eye_inner_corner",
+    "right_eye_outer_corner",
+    "left_eyebrow_inner_end",
+    "left_eyebrow_outer_end",
+    "right_eyebrow_inner_end",
+    "right_eyebrow_outer_end",
+    "nose_tip",
+    "mouth_left_corner",
+    "mouth_right_corner",
+    "mouth_center_top_lip",
+    "mouth_center_bottom_lip",
+)
+N_KEYPOINTS = len(KEYPOINTS)
+COLUMNS: tuple[str, ...] = tuple(f"{k}_{axis}" for k in KEYPOINTS for axis in "xy")
+N_COLUMNS = len(COLUMNS)
+
+# The four keypoints that every Kaggle training row has; the other 11 are often missing.
+CORE_KEYPOINTS: tuple[str, ...] = (
+    "left_eye_center",
+    "right_eye_center",
+    "nose_tip",
+    "mouth_center_bottom_lip",
+)
+CORE_COLUMNS: tuple[str, ...] = tuple(f"{k}_{a}" for k in CORE_KEYPOINTS for a in "xy")
+
+
+def _mirror_name(name: str) -> str:
+    if "left" in name:
+        return name.replace("left", "right")
+    if "right" in name:
+        return name.replace("right", "left")
+    return name
+
+
+# FLIP_PERMUTATION[i] is the keypoint that keypoint i becomes under a horizontal flip.
+FLIP_PERMUTATION: np.ndarray = np.array([KEYPOINTS.index(_mirror_name(k)) for k in KEYPOINTS])
+FLIP_COLUMN_PERMUTATION: np.ndarray = np.array(
+    [2 * FLIP_PERMUTATION[i // 2] + i % 2 for i in range(N_COLUMNS)]
+)
+
+
+def flip_keypoints(keypoints: np.ndarray, width: int = IMAGE_SIZE) -> np.ndarray:
+    """Keypoints (..., 30) of the horizontally mirrored image, names swapped left<->right.
+
+    Coordinates are pixel-centre based (pixel j spans [j-0.5, j+0.5]), so x maps to width-1-x.
+    """
+    flipped = np.array(keypoints, dtype=np.float32, copy=True)
+    flipped[..., 0::2] = (width - 1) - flipped[..., 0::2]
+    return flipped[..., FLIP_COLUMN_PERMUTATION]

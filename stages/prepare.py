@@ -1,0 +1,72 @@
+"""Stage `prepare`: parse the raw Kaggle CSVs of `data.raw_dir` into `data/prepared/*.npz`.
+
+- train.npz: images uint8 (N, 96, 96), keypoints float32 (N, 30) NaN where missing,
+  image_ids int64 (1-based row numbers), names (the 30 column names).
+- test.npz: images, image_ids (test.csv's ImageId).
+- lookup.npz: row_ids, image_ids, features (index into names) of IdLookupTable.csv.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .lib.cli import DataError, run
+from .lib.io import atomic_dir, save_npz
+from .lib.kaggle_csv import read_lookup_csv, read_test_csv, read_training_csv
+from .lib.keypoints import COLUMNS
+from .lib.params import load_params
+
+OUT_DIR = "data/prepared"
+RAW_FILES = ("training.csv", "test.csv", "IdLookupTable.csv")
+HOW_TO_GET_KAGGLE = (
+    "put Kaggle's training.csv, test.csv and IdLookupTable.csv there (or their .zip files), e.g. "
+    "`kaggle competitions download -c facial-keypoints-detection -p {dir} && "
+    "unzip -o {dir}/facial-keypoints-detection.zip -d {dir}` after accepting the competition rules, "
+    "or set data.raw_dir back to data/raw/sample for the embedded data"
+)
+
+
+def check_raw_dir(raw_dir: Path) -> None:
+    missing = [
+        name for name in RAW_FILES
+        if not (raw_dir / name).exists() and not (raw_dir / name).with_suffix(".zip").exists()
+    ]
+    if missing:
+        raise DataError(f"{raw_dir}: missing {', '.join(missing)}; "
+                        + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
+
+
+def prepare(raw_dir: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Parse and cross-check the three raw files; returns the arrays of each .npz."""
+    check_raw_dir(raw_dir)
+    images, keypoints = read_training_csv(raw_dir / "training.csv")
+    test_ids, test_images = read_test_csv(raw_dir / "test.csv")
+    lookup = read_lookup_csv(raw_dir / "IdLookupTable.csv", test_ids)
+    names = np.array(COLUMNS)
+    return {
+        "train": {"images": images, "keypoints": keypoints,
+                  "image_ids": np.arange(1, len(images) + 1, dtype=np.int64), "names": names},
+        "test": {"images": test_images, "image_ids": test_ids},
+        "lookup": {"row_ids": lookup.row_ids, "image_ids": lookup.image_ids,
+                   "features": lookup.features, "names": names},
+    }
+
+
+def main() -> None:
+    params = load_params()
+    raw_dir = Path(params.data.raw_dir)
+    if not raw_dir.is_dir():
+        raise DataError(f"{raw_dir}: no such folder; " + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
+    arrays = prepare(raw_dir)
+    with atomic_dir(OUT_DIR) as tmp:
+        for name, contents in arrays.items():
+            save_npz(tmp / f"{name}.npz", **contents)
+    train = arrays["train"]["keypoints"]
+    full = int((~np.isnan(train).any(axis=1)).sum())
+    print(f"prepared {len(train)} training faces ({full} fully labelled), "
+          f"{len(arrays['test']['images'])} test faces, {len(arrays['lookup']['row_ids'])} lookup rows")
+
+
+if __name__ == "__main__":
+    run(main)
