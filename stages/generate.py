@@ -9,7 +9,7 @@ import numpy as np
 from .lib.cli import run
 from .lib.facegen import make_sample_data
 from .lib.io import atomic_dir
-from .lib.kaggle_csv import lookup_csv_text, test_csv_text, training_csv_text
+from .lib.kaggle_csv import format_lookup_csv, format_test_csv, format_training_csv
 from .lib.params import GenerateParams, load_params
 
 OUT_DIR = "data/raw/sample"
@@ -19,9 +19,9 @@ def write_sample_data(out_dir: str, params: GenerateParams) -> None:
     data = make_sample_data(params.seed, params.n_train, params.n_test, params.full_fraction)
     test_ids = np.arange(1, len(data.test_images) + 1)
     with atomic_dir(out_dir) as tmp:
-        (tmp / "training.csv").write_text(training_csv_text(data.train_images, data.train_keypoints))
-        (tmp / "test.csv").write_text(test_csv_text(test_ids, data.test_images))
-        (tmp / "IdLookupTable.csv").write_text(lookup_csv_text(data.lookup))
+        (tmp / "training.csv").write_text(format_training_csv(data.train_images, data.train_keypoints))
+        (tmp / "test.csv").write_text(format_test_csv(test_ids, data.test_images))
+        (tmp / "IdLookupTable.csv").write_text(format_lookup_csv(data.lookup))
 
 
 def main() -> None:

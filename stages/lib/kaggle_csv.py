@@ -130,32 +130,31 @@ def parse_pixels(path: Path, strings: list[bytes], lines: list[int]) -> np.ndarr
         raise CsvFormatError(path, lines[row], "Image", message)
 
     is_sep = text == 32
-    bad = np.flatnonzero(~is_sep & ((text - np.uint8(48)) > 9))
-    if bad.size:
-        char = bytes(text[bad[0]:bad[0] + 1]).decode("latin-1")
-        fail(int(bad[0]), f"non-numeric pixel value (character {char!r})")
+    # Cheap whole-block checks first; the slower search for the culprit runs only on failure.
+    if np.count_nonzero((text - np.uint8(48)) > 9) != np.count_nonzero(is_sep):
+        bad = int(np.flatnonzero(~is_sep & ((text - np.uint8(48)) > 9))[0])
+        fail(bad, f"non-numeric pixel value (character {bytes(text[bad:bad + 1]).decode('latin-1')!r})")
 
     seps = np.flatnonzero(is_sep)
+    width = np.diff(seps) - 1  # number i spans seps[i] + 1 .. seps[i + 1] - 1
+    if width.min() == 0:
+        fail(int(seps[np.argmin(width)]) + 1, "empty pixel value (extra or missing separator)")
     counts = np.diff(np.searchsorted(seps, row_start))
     wrong = np.flatnonzero(counts != N_PIXELS)
     if wrong.size:
         row = int(wrong[0])
         fail(int(row_start[row]), f"expected {N_PIXELS} pixel values, got {counts[row]}")
-    ends = seps[1:] - 1  # index of each number's last digit
-    width = np.diff(seps) - 1
-    odd = np.flatnonzero((width == 0) | (width > 3))
-    if odd.size:
-        i = int(odd[0])
-        if width[i] == 0:
-            fail(int(seps[i]), "empty pixel value (two separators in a row)")
-        fail(int(seps[i]), f"pixel value {bytes(text[seps[i] + 1:seps[i + 1]]).decode()} out of range 0..255")
+    if width.max() > 3:
+        i = int(np.argmax(width > 3))
+        fail(int(seps[i]) + 1, f"pixel value {bytes(text[seps[i] + 1:seps[i + 1]]).decode()} out of range 0..255")
 
+    ends = seps[1:] - 1  # index of each number's last digit
     values = (text[ends] - np.uint8(48)).astype(np.uint16)
     values += (width >= 2) * (text[ends - 1] - np.uint8(48)).astype(np.uint16) * 10
     values += (width >= 3) * (text[ends - 2] - np.uint8(48)).astype(np.uint16) * 100
-    over = np.flatnonzero(values > 255)
-    if over.size:
-        fail(int(seps[over[0]]), f"pixel value {values[over[0]]} out of range 0..255")
+    if values.max() > 255:
+        i = int(np.argmax(values > 255))
+        fail(int(seps[i]) + 1, f"pixel value {values[i]} out of range 0..255")
     return values.astype(np.uint8).reshape(len(strings), N_PIXELS)
 
 
@@ -241,7 +240,7 @@ def _format_keypoint(value: float) -> str:
     return "" if np.isnan(value) else f"{value:.4f}"
 
 
-def training_csv_text(images: np.ndarray, keypoints: np.ndarray) -> str:
+def format_training_csv(images: np.ndarray, keypoints: np.ndarray) -> str:
     lines = [",".join(TRAIN_HEADER)]
     for image, row in zip(images, keypoints):
         values = ",".join(_format_keypoint(v) for v in row.tolist())
@@ -249,14 +248,14 @@ def training_csv_text(images: np.ndarray, keypoints: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_csv_text(image_ids: np.ndarray, images: np.ndarray) -> str:
+def format_test_csv(image_ids: np.ndarray, images: np.ndarray) -> str:
     lines = [",".join(TEST_HEADER)]
     for image_id, image in zip(image_ids, images):
         lines.append(f"{int(image_id)}," + " ".join(map(str, image.reshape(-1).tolist())))
     return "\n".join(lines) + "\n"
 
 
-def lookup_csv_text(lookup: list[tuple[int, int, str]]) -> str:
+def format_lookup_csv(lookup: list[tuple[int, int, str]]) -> str:
     lines = [",".join(LOOKUP_HEADER)]
     lines += [f"{row_id},{image_id},{feature}," for row_id, image_id, feature in lookup]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,54 @@
+import pytest
+import yaml
+
+from conftest import ROOT
+from stages.lib.params import GenerateParams, ParamsError, Params, load_params, parse_params
+
+
+def test_the_committed_params_file_is_valid():
+    params = load_params(ROOT / "params.yaml")
+    assert isinstance(params, Params)
+    assert params.data.raw_dir == "data/raw/sample"
+    assert 0 < params.split.val_fraction < 1
+
+
+def test_params_are_frozen():
+    params = parse_params({})
+    with pytest.raises(Exception):
+        params.split.seed = 3
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"split": {"val_fration": 0.2}}, "split.val_fration: unknown key"),
+        ({"splitt": {}}, "splitt: unknown key"),
+        ({"split": {"val_fraction": "0.2"}}, "split.val_fraction: expected a number, got '0.2'"),
+        ({"split": {"seed": 1.5}}, "split.seed: expected an integer, got 1.5"),
+        ({"generate": {"n_train": True}}, "generate.n_train: expected an integer, got True"),
+        ({"split": {"val_fraction": 1.5}}, "split.val_fraction: must be in (0, 1)"),
+        ({"generate": {"n_test": 0}}, "generate.n_test: must be >= 1"),
+        ({"data": {"raw_dir": 3}}, "data.raw_dir: expected a string, got 3"),
+        ({"data": []}, "data: expected a mapping"),
+    ],
+)
+def test_bad_params_name_the_key(raw, message):
+    with pytest.raises(ParamsError) as error:
+        parse_params(raw)
+    assert message in str(error.value)
+
+
+def test_ints_are_accepted_for_floats():
+    params = parse_params({"generate": {"full_fraction": 1}})
+    assert params.generate == GenerateParams(full_fraction=1.0)
+    assert isinstance(params.generate.full_fraction, float)
+
+
+def test_load_params_reports_bad_yaml(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("split: [unclosed")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(path)
+    path.write_text(yaml.safe_dump({"split": {"seed": "x"}}))
+    with pytest.raises(ParamsError, match="split.seed"):
+        load_params(path)
