@@ -14,10 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 YOUTUBE_FACES = SHARED_DATA / "youtube-faces-15"
 
-# Small enough that the whole data pipeline runs in seconds.
-TINY_PARAMS = {
-    "generate": {"n_train": 60, "n_test": 12},
-}
+# Small enough that the whole pipeline runs in about a minute.
+TINY_PARAMS = yaml.safe_load((ROOT / "profiles" / "tiny.yaml").read_text())
 
 
 def project_files() -> list[str]:

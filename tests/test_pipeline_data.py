@@ -16,15 +16,15 @@ def digests(project, folder: str) -> dict[str, str]:
 
 def test_repro_builds_the_data_then_is_up_to_date(tiny_project):
     out = tiny_project.dvc("repro", *DATA_STAGES).stdout
-    assert "split 48 train / 12 val faces" in out
+    assert "split 64 train / 16 val faces" in out
     assert "Data and pipelines are up to date" in tiny_project.dvc("status").stdout
     again = tiny_project.dvc("repro", *DATA_STAGES).stdout
     assert "Running stage" not in again
 
     train = load_npz(tiny_project.path / "data/split/train.npz")
     val = load_npz(tiny_project.path / "data/split/val.npz")
-    assert train["images"].dtype == np.uint8 and train["images"].shape == (48, 96, 96)
-    assert train["keypoints"].dtype == np.float32 and train["keypoints"].shape == (48, 30)
+    assert train["images"].dtype == np.uint8 and train["images"].shape == (64, 96, 96)
+    assert train["keypoints"].dtype == np.float32 and train["keypoints"].shape == (64, 30)
     assert not set(train["image_ids"]) & set(val["image_ids"])
 
     # Same inputs and params: byte-identical outputs.

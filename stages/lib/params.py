@@ -52,10 +52,128 @@ class SplitParams:
 
 
 @dataclasses.dataclass(frozen=True)
+class MeanParams:
+    """The mean-coordinates baseline has nothing to tune; the section exists for symmetry."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PatchParams:
+    patch_size: int = 21
+    search_radius: int = 2
+
+    def __post_init__(self) -> None:
+        require(self.patch_size >= 3 and self.patch_size % 2 == 1, "patch.patch_size", "must be odd and >= 3")
+        require(0 <= self.search_radius <= 10, "patch.search_radius", "must be in [0, 10]")
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentParams:
+    """On-the-fly augmentation; every amount is the half-width of a uniform draw."""
+
+    flip: bool = False  # horizontal flip with left/right keypoint names swapped
+    rotate: float = 0.0  # degrees
+    scale: float = 0.0  # fraction, e.g. 0.1 for 0.9..1.1
+    shift: float = 0.0  # pixels
+    brightness: float = 0.0  # fraction of the 0..255 range
+    contrast: float = 0.0  # fraction
+    blur: float = 0.0  # probability of a Gaussian blur (sigma 0.4..1.2)
+
+    def __post_init__(self) -> None:
+        for name in ("rotate", "scale", "shift", "brightness", "contrast"):
+            require(getattr(self, name) >= 0, f"augment.{name}", "must be >= 0")
+        require(self.scale < 1, "augment.scale", "must be < 1")
+        require(0 <= self.blur <= 1, "augment.blur", "must be a probability in [0, 1]")
+
+
+Loss = Literal["mse", "huber", "wing"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ResNetParams:
+    seed: int = 0
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    optimizer: Literal["adam", "adamw"] = "adamw"
+    schedule: Literal["step", "cosine"] = "cosine"
+    step_size: int = 10  # StepLR period (epochs), for schedule: step
+    gamma: float = 0.1  # StepLR factor, for schedule: step
+    warmup_epochs: int = 0
+    patience: int = 8  # early stopping on validation loss; the best weights are kept
+    loss: Loss = "mse"
+    normalize_targets: bool = True  # train on [-1, 1] targets instead of pixels
+    stem_stride: int = 2  # 2 halves the stem's resolution: about 4x less compute
+    channels_last: bool = True
+    bf16: bool = False  # bf16 autocast, where the CPU has native bf16
+    threads: int = 0  # 0: every core this process may use
+    augment: AugmentParams = AugmentParams()
+
+    def __post_init__(self) -> None:
+        _check_training("resnet", self.epochs, self.batch_size, self.lr, self.patience, self.threads)
+        require(self.weight_decay >= 0, "resnet.weight_decay", "must be >= 0")
+        require(self.step_size >= 1, "resnet.step_size", "must be >= 1")
+        require(0 < self.gamma <= 1, "resnet.gamma", "must be in (0, 1]")
+        require(0 <= self.warmup_epochs < self.epochs, "resnet.warmup_epochs", "must be in [0, epochs)")
+        require(self.stem_stride in (1, 2), "resnet.stem_stride", "must be 1 or 2")
+
+
+@dataclasses.dataclass(frozen=True)
+class AdamPhase:
+    epochs: int = 20
+    lr: float = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class SgdPhase:
+    epochs: int = 20
+    lr: float = 0.01
+    momentum: float = 0.9
+    plateau_factor: float = 0.5  # ReduceLROnPlateau
+    plateau_patience: int = 3
+    patience: int = 8  # early stopping; the best checkpoint is kept
+
+
+@dataclasses.dataclass(frozen=True)
+class CnnParams:
+    seed: int = 0
+    batch_size: int = 64
+    loss: Loss = "huber"
+    huber_delta: float = 1.0  # in pixels
+    dropout: float = 0.1
+    normalize_targets: bool = True
+    threads: int = 0
+    adam: AdamPhase = AdamPhase()
+    sgd: SgdPhase = SgdPhase()
+    augment: AugmentParams = AugmentParams()
+
+    def __post_init__(self) -> None:
+        _check_training("cnn", self.adam.epochs + self.sgd.epochs, self.batch_size, self.adam.lr,
+                        self.sgd.patience, self.threads)
+        require(self.sgd.lr > 0, "cnn.sgd.lr", "must be > 0")
+        require(0 <= self.sgd.momentum < 1, "cnn.sgd.momentum", "must be in [0, 1)")
+        require(0 < self.sgd.plateau_factor < 1, "cnn.sgd.plateau_factor", "must be in (0, 1)")
+        require(0 <= self.dropout < 1, "cnn.dropout", "must be in [0, 1)")
+        require(self.huber_delta > 0, "cnn.huber_delta", "must be > 0")
+
+
+def _check_training(name: str, epochs: int, batch_size: int, lr: float, patience: int, threads: int) -> None:
+    require(epochs >= 1, f"{name}.epochs", "must be >= 1")
+    require(batch_size >= 1, f"{name}.batch_size", "must be >= 1")
+    require(lr > 0, f"{name}.lr", "must be > 0")
+    require(patience >= 1, f"{name}.patience", "must be >= 1")
+    require(threads >= 0, f"{name}.threads", "must be >= 0 (0: all cores)")
+
+
+@dataclasses.dataclass(frozen=True)
 class Params:
     data: DataParams = DataParams()
     generate: GenerateParams = GenerateParams()
     split: SplitParams = SplitParams()
+    mean: MeanParams = MeanParams()
+    patch: PatchParams = PatchParams()
+    resnet: ResNetParams = ResNetParams()
+    cnn: CnnParams = CnnParams()
 
 
 def _type_name(tp: Any) -> str:

@@ -1,0 +1,53 @@
+"""The model registry: one entry per model name, for both frameworks.
+
+Each entry names the module that trains and loads the model; the module exposes
+`train(params, train: Faces, val: Faces, out_dir, on_epoch) -> summary dict` and
+`load(model_dir) -> Predictor`. Modules are imported on demand, so that using the
+PyTorch models never loads TensorFlow and vice versa. `params.yaml` has one section per
+name, and `dvc.yaml` trains every name listed here (a test keeps the two in step).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from ..params import Params
+from .base import Faces, Predictor
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    module: str
+    framework: str
+
+    def load_module(self) -> ModuleType:
+        return importlib.import_module(f"{__name__}.{self.module}")
+
+
+MODELS: dict[str, ModelEntry] = {
+    "mean": ModelEntry("mean", "numpy"),
+    "patch": ModelEntry("patch", "numpy"),
+    "resnet": ModelEntry("resnet", "pytorch"),
+    "cnn": ModelEntry("cnn", "keras"),
+}
+
+
+def entry(name: str) -> ModelEntry:
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def model_params(params: Params, name: str):
+    return getattr(params, name)
+
+
+def train_model(name: str, params: Params, train: Faces, val: Faces, out_dir: Path, on_epoch) -> dict:
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return entry(name).load_module().train(model_params(params, name), train, val, out_dir, on_epoch)
+
+
+def load_predictor(name: str, model_dir: Path) -> Predictor:
+    return entry(name).load_module().load(model_dir)

@@ -1,0 +1,161 @@
+"""Model `cnn` (Keras 3 on TensorFlow): three conv blocks and two Dense(500) layers.
+
+Conv2D blocks of 32, 64 and 128 filters with LeakyReLU, max-pool and dropout, then
+Dense(500) x2 and Dense(30). Two phases: Adam with a masked Huber loss, then SGD with
+momentum, ReduceLROnPlateau and the best checkpoint (lowest validation loss) kept.
+
+TensorFlow is configured (threads, determinism) before its first op, so import this module
+only to train or predict with the CNN.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..augment import augment_batch
+from ..metrics import rmse
+from ..params import CnnParams
+from .base import (EpochCallback, Faces, Predictor, cpu_threads, denormalize_targets, epoch_order,
+                   normalize_targets, target_unit_px)
+
+# TensorFlow's C++ graph-optimiser messages would bury the one line per epoch; the level must
+# be set before TensorFlow is first imported. Set the variable yourself to see them.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_configured = False
+
+
+def configure(threads: int, seed: int) -> None:
+    """Threads and op determinism must be set before TensorFlow runs anything."""
+    global _configured
+    import tensorflow as tf
+    import keras
+
+    if not _configured:
+        tf.config.threading.set_intra_op_parallelism_threads(cpu_threads(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.config.experimental.enable_op_determinism()
+        _configured = True
+    keras.utils.set_random_seed(seed)
+
+
+def build(dropout: float):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((96, 96, 1))
+    x = inputs
+    for filters in (32, 64, 128):
+        x = layers.Conv2D(filters, 3, padding="same")(x)
+        x = layers.LeakyReLU(0.1)(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    for _ in range(2):
+        x = layers.Dense(500)(x)
+        x = layers.LeakyReLU(0.1)(x)
+        x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, layers.Dense(30)(x), name="cnn")
+
+
+def to_input(images: np.ndarray) -> np.ndarray:
+    return (np.asarray(images, np.float32)[..., None] / 127.5 - 1.0).astype(np.float32)
+
+
+def _batches(params: CnnParams, train: Faces):
+    import keras
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        """Shuffled, augmented batches; epoch e's content depends only on (seed, e)."""
+
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.epoch = 0
+            self.order = epoch_order(len(train), params.seed, 0)
+
+        def __len__(self) -> int:
+            return math.ceil(len(train) / params.batch_size)
+
+        def __getitem__(self, index: int):
+            rows = np.sort(self.order[index * params.batch_size:(index + 1) * params.batch_size])
+            rng = np.random.default_rng([params.seed, self.epoch, 1, index])
+            images, keypoints = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
+            return to_input(images), normalize_targets(keypoints, params.normalize_targets)
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self.order = epoch_order(len(train), params.seed, self.epoch)
+
+    return AugmentedBatches()
+
+
+def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:
+    configure(params.threads, params.seed)
+    import keras
+
+    out_dir = Path(out_dir)
+    model = build(params.dropout)
+    loss = _loss(params)
+    batches = _batches(params, train)
+    val_x = to_input(val.images)
+    val_y = normalize_targets(val.keypoints, params.normalize_targets)
+    state = {"epoch": 0, "seconds": 0.0, "images": 0, "best_val_loss": math.inf, "best_val_rmse": math.nan}
+
+    class Log(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            state["seconds"] += time.perf_counter() - self.started
+            state["images"] += len(train)
+            pred = denormalize_targets(model.predict(val_x, batch_size=256, verbose=0), params.normalize_targets)
+            val_rmse = rmse(pred, val.keypoints)
+            if logs["val_loss"] < state["best_val_loss"]:  # the best checkpoint, kept in memory
+                state.update(best_val_loss=float(logs["val_loss"]), best_val_rmse=val_rmse,
+                             best_epoch=state["epoch"] + 1, best_weights=model.get_weights())
+            on_epoch(state["epoch"], {"train/loss": float(logs["loss"]), "val/loss": float(logs["val_loss"]),
+                                      "val/rmse": val_rmse,
+                                      "lr": float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+                                      "images_per_s": state["images"] / max(state["seconds"], 1e-9)})
+            state["epoch"] += 1
+
+    log = Log()
+    if params.adam.epochs:
+        model.compile(optimizer=keras.optimizers.Adam(params.adam.lr), loss=loss)
+        model.fit(batches, validation_data=(val_x, val_y), epochs=params.adam.epochs, verbose=0,
+                  callbacks=[log])
+    if params.sgd.epochs:
+        model.compile(optimizer=keras.optimizers.SGD(params.sgd.lr, momentum=params.sgd.momentum), loss=loss)
+        model.fit(batches, validation_data=(val_x, val_y), epochs=params.sgd.epochs, verbose=0, callbacks=[
+            log,
+            keras.callbacks.ReduceLROnPlateau("val_loss", factor=params.sgd.plateau_factor,
+                                              patience=params.sgd.plateau_patience),
+            keras.callbacks.EarlyStopping("val_loss", patience=params.sgd.patience),
+        ])
+    model.set_weights(state["best_weights"])
+    model.save(out_dir / "model.keras")
+    (out_dir / "config.json").write_text(json.dumps({"normalize_targets": params.normalize_targets}))
+    return {"val_rmse": state["best_val_rmse"], "val_loss": state["best_val_loss"],
+            "best_epoch": state.get("best_epoch", 0), "epochs": state["epoch"],
+            "train_seconds": round(state["seconds"], 1),
+            "images_per_s": round(state["images"] / max(state["seconds"], 1e-9), 1), "device": "cpu"}
+
+
+def _loss(params: CnnParams):
+    from .keras_losses import masked_loss
+
+    return masked_loss(params.loss, target_unit_px(params.normalize_targets), params.huber_delta)
+
+
+def load(model_dir: Path) -> Predictor:
+    import keras
+
+    model_dir = Path(model_dir)
+    model = keras.models.load_model(model_dir / "model.keras", compile=False)
+    normalized = json.loads((model_dir / "config.json").read_text())["normalize_targets"]
+    return lambda images: denormalize_targets(
+        model.predict(to_input(images), batch_size=256, verbose=0), normalized)

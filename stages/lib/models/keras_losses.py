@@ -1,0 +1,38 @@
+"""NaN-masked keypoint losses for Keras 3 (any backend), mirroring `torch_losses`.
+
+Missing labels are NaN in the targets and are excluded with `where` before any arithmetic,
+so a batch with no labelled value gives 0 loss and zero gradients.
+"""
+from __future__ import annotations
+
+import math
+
+from keras import ops
+
+from .torch_losses import WING_EPS_PX, WING_W_PX
+
+
+def masked_loss(kind: str = "huber", unit_px: float = 1.0, huber_delta_px: float = 1.0):
+    delta = huber_delta_px / unit_px
+    w, eps = WING_W_PX / unit_px, WING_EPS_PX / unit_px
+    c = w - w * math.log(1 + w / eps)
+
+    def loss(y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        mask = ops.logical_not(ops.isnan(y_true))
+        zeros = ops.zeros_like(y_pred)
+        diff = ops.where(mask, y_pred - ops.where(mask, y_true, zeros), zeros)
+        magnitude = ops.abs(diff)
+        if kind == "mse":
+            values = diff ** 2
+        elif kind == "huber":
+            values = ops.where(magnitude <= delta, 0.5 * diff ** 2, delta * (magnitude - 0.5 * delta))
+        elif kind == "wing":
+            values = ops.where(magnitude < w, w * ops.log1p(magnitude / eps), magnitude - c)
+        else:
+            raise ValueError(f"unknown loss {kind!r}")
+        values = ops.where(mask, values, zeros)
+        return ops.sum(values) / ops.maximum(ops.sum(ops.cast(mask, y_pred.dtype)), 1.0)
+
+    loss.__name__ = f"masked_{kind}"
+    return loss

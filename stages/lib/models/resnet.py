@@ -1,0 +1,180 @@
+"""Model `resnet` (PyTorch): a ResNet of six stages, 32 -> 512 channels, direct regression.
+
+Stem conv 1->32 + BN + ReLU + max-pool, then five stages of two residual blocks (32, 64, 128,
+256, 512 channels; stride 2 with a 1x1 shortcut where the shape changes), global average pool,
+Linear(512, 30). Trained with a NaN-masked loss, Adam/AdamW, StepLR or warm-up + cosine, and
+early stopping on validation loss with the best weights kept.
+
+CPU speed comes from feeding batches sliced out of one contiguous array (no per-item Dataset),
+a larger batch, channels-last memory and explicit thread settings: see bench/train.py.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..augment import augment_batch
+from ..metrics import rmse
+from ..params import ResNetParams
+from .base import (EpochCallback, Faces, Predictor, cpu_threads, denormalize_targets, epoch_order,
+                   normalize_targets, target_unit_px)
+from .torch_losses import masked_loss
+
+CHANNELS = (32, 64, 128, 256, 512)
+_PREDICT_BATCH = 256
+
+
+class Block(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out),
+        )
+        self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.body(x) + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    def __init__(self, stem_stride: int = 2, outputs: int = 30):
+        super().__init__()
+        layers = [nn.Conv2d(1, CHANNELS[0], 5, stem_stride, 2, bias=False), nn.BatchNorm2d(CHANNELS[0]),
+                  nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+        c_in = CHANNELS[0]
+        for i, c_out in enumerate(CHANNELS):
+            stride = 1 if i == 0 else 2
+            layers += [Block(c_in, c_out, stride), Block(c_out, c_out, 1)]
+            c_in = c_out
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(CHANNELS[-1], outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean(dim=(2, 3)))
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_input(images: np.ndarray, dev: torch.device, channels_last: bool) -> torch.Tensor:
+    """uint8 or float 0..255 (N, 96, 96) -> float32 (N, 1, 96, 96) scaled to about [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(dev).unsqueeze(1)
+    x = x.mul_(1 / 127.5).sub_(1.0)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def bf16_supported() -> bool:
+    return torch.cuda.is_available() or torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def _autocast(dev: torch.device, enabled: bool):
+    return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def predict_array(model: nn.Module, images: np.ndarray, channels_last: bool, bf16: bool = False) -> np.ndarray:
+    """Raw model outputs (N, 30), in training units."""
+    dev = next(model.parameters()).device
+    model.eval()
+    outputs = []
+    with torch.inference_mode(), _autocast(dev, bf16):
+        for start in range(0, len(images), _PREDICT_BATCH):
+            outputs.append(model(to_input(images[start:start + _PREDICT_BATCH], dev, channels_last)).float().cpu())
+    return torch.cat(outputs).numpy() if outputs else np.zeros((0, 30), np.float32)
+
+
+def _schedule(optimizer: torch.optim.Optimizer, params: ResNetParams) -> torch.optim.lr_scheduler.LRScheduler:
+    if params.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, params.step_size, params.gamma)
+
+    def factor(epoch: int) -> float:
+        if epoch < params.warmup_epochs:
+            return (epoch + 1) / (params.warmup_epochs + 1)
+        progress = (epoch - params.warmup_epochs) / max(1, params.epochs - params.warmup_epochs)
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:
+    torch.set_num_threads(cpu_threads(params.threads))
+    seed_everything(params.seed)
+    dev = device()
+    bf16 = params.bf16 and bf16_supported()
+    model = ResNet(params.stem_stride).to(dev)
+    if params.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer_class = torch.optim.AdamW if params.optimizer == "adamw" else torch.optim.Adam
+    optimizer = optimizer_class(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    scheduler = _schedule(optimizer, params)
+    unit = target_unit_px(params.normalize_targets)
+    val_targets = normalize_targets(val.keypoints, params.normalize_targets)
+
+    best = {"val_loss": math.inf, "epoch": -1, "state": None}
+    images_seen, seconds = 0, 0.0
+    for epoch in range(params.epochs):
+        started = time.perf_counter()
+        model.train()
+        order = epoch_order(len(train), params.seed, epoch)
+        rng = np.random.default_rng([params.seed, epoch, 1])
+        total, batches = 0.0, 0
+        for start in range(0, len(order), params.batch_size):
+            rows = np.sort(order[start:start + params.batch_size])
+            if len(rows) < 2:  # BatchNorm needs two samples
+                continue
+            images, keypoints = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
+            x = to_input(images, dev, params.channels_last)
+            y = torch.from_numpy(normalize_targets(keypoints, params.normalize_targets)).to(dev)
+            with _autocast(dev, bf16):
+                pred = model(x)
+            loss = masked_loss(pred.float(), y, params.loss, unit)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach())
+            batches += 1
+            images_seen += len(rows)
+        seconds += time.perf_counter() - started
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+
+        val_pred = predict_array(model, val.images, params.channels_last, bf16)
+        val_loss = float(masked_loss(torch.from_numpy(val_pred), torch.from_numpy(val_targets), params.loss, unit))
+        val_rmse = rmse(denormalize_targets(val_pred, params.normalize_targets), val.keypoints)
+        on_epoch(epoch, {"train/loss": total / max(batches, 1), "val/loss": val_loss, "val/rmse": val_rmse,
+                         "lr": lr, "images_per_s": images_seen / max(seconds, 1e-9)})
+        if val_loss < best["val_loss"]:
+            best = {"val_loss": val_loss, "val_rmse": val_rmse, "epoch": epoch,
+                    "state": copy.deepcopy(model.state_dict())}
+        elif epoch - best["epoch"] >= params.patience:
+            break
+
+    model.load_state_dict(best["state"])
+    torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+                "stem_stride": params.stem_stride, "normalize_targets": params.normalize_targets},
+               Path(out_dir) / "model.pt")
+    return {"val_rmse": best["val_rmse"], "val_loss": best["val_loss"], "best_epoch": best["epoch"] + 1,
+            "epochs": epoch + 1, "train_seconds": round(seconds, 1),
+            "images_per_s": round(images_seen / max(seconds, 1e-9), 1), "device": dev.type}
+
+
+def load(model_dir: Path) -> Predictor:
+    saved = torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True)
+    model = ResNet(saved["stem_stride"]).to(device())
+    model.load_state_dict(saved["state_dict"])
+    model.eval()
+    return lambda images: denormalize_targets(predict_array(model, images, False), saved["normalize_targets"])
