@@ -6,6 +6,7 @@ from typing import Callable
 
 from .kaggle_csv import CsvFormatError
 from .params import ParamsError
+from .submission import SubmissionError
 
 
 class DataError(ValueError):
@@ -15,6 +16,6 @@ class DataError(ValueError):
 def run(main: Callable[[], None]) -> None:
     try:
         main()
-    except (ParamsError, CsvFormatError, DataError) as error:
+    except (ParamsError, CsvFormatError, DataError, SubmissionError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

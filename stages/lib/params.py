@@ -105,7 +105,7 @@ class ResNetParams:
     normalize_targets: bool = True  # train on [-1, 1] targets instead of pixels
     stem_stride: int = 2  # 2 halves the stem's resolution: about 4x less compute
     channels_last: bool = True
-    bf16: bool = False  # bf16 autocast, where the CPU has native bf16
+    bf16: bool = False  # bf16 autocast for training, where the CPU has native bf16
     threads: int = 0  # 0: every core this process may use
     augment: AugmentParams = AugmentParams()
 
@@ -166,6 +166,30 @@ def _check_training(name: str, epochs: int, batch_size: int, lr: float, patience
 
 
 @dataclasses.dataclass(frozen=True)
+class EnsembleParams:
+    """Weighted average of the predictions of trained models."""
+
+    models: tuple[str, ...] = ("resnet", "cnn")
+    weights: tuple[float, ...] = (0.5, 0.5)
+
+    def __post_init__(self) -> None:
+        require(len(self.models) >= 1, "ensemble.models", "name at least one model")
+        require("ensemble" not in self.models, "ensemble.models", "an ensemble cannot contain itself")
+        require(len(set(self.models)) == len(self.models), "ensemble.models", "names a model twice")
+        require(len(self.weights) == len(self.models), "ensemble.weights", "needs one weight per model")
+        require(all(w > 0 for w in self.weights), "ensemble.weights", "must all be > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateParams:
+    flip_tta: bool = True  # average predictions on each face and its mirror
+    n_faces: int = 16  # validation faces drawn in the overlay pictures
+
+    def __post_init__(self) -> None:
+        require(1 <= self.n_faces <= 64, "evaluate.n_faces", "must be in [1, 64]")
+
+
+@dataclasses.dataclass(frozen=True)
 class Params:
     data: DataParams = DataParams()
     generate: GenerateParams = GenerateParams()
@@ -174,6 +198,8 @@ class Params:
     patch: PatchParams = PatchParams()
     resnet: ResNetParams = ResNetParams()
     cnn: CnnParams = CnnParams()
+    ensemble: EnsembleParams = EnsembleParams()
+    evaluate: EvaluateParams = EvaluateParams()
 
 
 def _type_name(tp: Any) -> str:

@@ -4,7 +4,7 @@ Each entry names the module that trains and loads the model; the module exposes
 `train(params, train: Faces, val: Faces, out_dir, on_epoch) -> summary dict` and
 `load(model_dir) -> Predictor`. Modules are imported on demand, so that using the
 PyTorch models never loads TensorFlow and vice versa. `params.yaml` has one section per
-name, and `dvc.yaml` trains every name listed here (a test keeps the two in step).
+name, and `dvc.yaml` trains and evaluates every name listed here (a test keeps them in step).
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ MODELS: dict[str, ModelEntry] = {
     "patch": ModelEntry("patch", "numpy"),
     "resnet": ModelEntry("resnet", "pytorch"),
     "cnn": ModelEntry("cnn", "keras"),
+    "ensemble": ModelEntry("ensemble", "any"),  # averages trained models; listed last
 }
 
 

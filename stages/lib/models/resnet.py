@@ -59,7 +59,11 @@ class ResNet(nn.Module):
         self.head = nn.Linear(CHANNELS[-1], outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).mean(dim=(2, 3)))
+        pooled = self.features(x).mean(dim=(2, 3))
+        # The regression head stays float32 under bf16 autocast: bf16's 8-bit mantissa would
+        # round the [-1, 1] outputs to steps of up to 0.4 px.
+        with torch.autocast(x.device.type, enabled=False):
+            return self.head(pooled.float())
 
 
 def device() -> torch.device:
@@ -81,14 +85,14 @@ def _autocast(dev: torch.device, enabled: bool):
     return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=enabled)
 
 
-def predict_array(model: nn.Module, images: np.ndarray, channels_last: bool, bf16: bool = False) -> np.ndarray:
-    """Raw model outputs (N, 30), in training units."""
+def predict_array(model: nn.Module, images: np.ndarray, channels_last: bool) -> np.ndarray:
+    """Raw model outputs (N, 30), in training units; always float32, bf16 or not in training."""
     dev = next(model.parameters()).device
     model.eval()
     outputs = []
-    with torch.inference_mode(), _autocast(dev, bf16):
+    with torch.inference_mode():
         for start in range(0, len(images), _PREDICT_BATCH):
-            outputs.append(model(to_input(images[start:start + _PREDICT_BATCH], dev, channels_last)).float().cpu())
+            outputs.append(model(to_input(images[start:start + _PREDICT_BATCH], dev, channels_last)).cpu())
     return torch.cat(outputs).numpy() if outputs else np.zeros((0, 30), np.float32)
 
 
@@ -152,7 +156,7 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
 
-        val_pred = predict_array(model, val.images, params.channels_last, bf16)
+        val_pred = predict_array(model, val.images, params.channels_last)
         val_loss = float(masked_loss(torch.from_numpy(val_pred), torch.from_numpy(val_targets), params.loss, unit))
         val_rmse = rmse(denormalize_targets(val_pred, params.normalize_targets), val.keypoints)
         on_epoch(epoch, {"train/loss": total / max(batches, 1), "val/loss": val_loss, "val/rmse": val_rmse,
@@ -169,7 +173,7 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
                Path(out_dir) / "model.pt")
     return {"val_rmse": best["val_rmse"], "val_loss": best["val_loss"], "best_epoch": best["epoch"] + 1,
             "epochs": epoch + 1, "train_seconds": round(seconds, 1),
-            "images_per_s": round(images_seen / max(seconds, 1e-9), 1), "device": dev.type}
+            "images_per_s": round(images_seen / max(seconds, 1e-9), 1), "device": dev.type, "bf16": bf16}
 
 
 def load(model_dir: Path) -> Predictor:
