@@ -29,29 +29,30 @@ def faces():
 
 @pytest.fixture(scope="module")
 def trained(faces, tmp_path_factory):
-    """name -> (summary, model dir, per-epoch metrics), each model trained once."""
+    """name -> (summary, model dir, per-epoch metrics), each model trained once, side by side."""
     train, val = faces
+    models_dir = tmp_path_factory.mktemp("models")
     results = {}
-    for name in MODELS:
-        out = tmp_path_factory.mktemp(name)
+    for name in MODELS:  # the ensemble comes last, after its members
         epochs = []
-        summary = train_model(name, QUICK, train, val, out, lambda e, m: epochs.append(m))
-        results[name] = (summary, out, epochs)
+        summary = train_model(name, QUICK, train, val, models_dir / name, lambda e, m: epochs.append(m))
+        results[name] = (summary, models_dir / name, epochs)
     return results
 
 
 def test_registry_matches_dvc_yaml_and_params():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    assert stages["train"]["foreach"] == list(MODELS)
+    assert stages["train"]["foreach"] + ["ensemble"] == list(MODELS)
+    assert stages["train_ensemble"]["cmd"] == "python -m stages.train ensemble"
+    assert stages["evaluate"]["foreach"] == list(MODELS)
     params = load_params(ROOT / "params.yaml")
     assert all(dataclasses.is_dataclass(getattr(params, name)) for name in MODELS)
-    for name, entry in MODELS.items():
-        module = entry.load_module() if entry.framework != "keras" else None
-        if module is not None:
-            assert callable(module.train) and callable(module.load)
+    for entry in MODELS.values():
+        module = entry.load_module()
+        assert callable(module.train) and callable(module.load)
 
 
-@pytest.mark.parametrize("name", ["patch", "resnet", "cnn"])
+@pytest.mark.parametrize("name", ["patch", "resnet", "cnn", "ensemble"])
 def test_each_model_beats_the_mean_baseline(trained, name):
     mean_rmse = trained["mean"][0]["val_rmse"]
     margin = 0.97 if name == "patch" else 0.8  # the patch search is a weak baseline by design
@@ -72,6 +73,14 @@ def test_training_logs_every_epoch_and_keeps_the_best(trained, name):
     assert len(epochs) == summary["epochs"] >= 1
     assert {"train/loss", "val/loss", "val/rmse"} <= set(epochs[0])
     assert summary["val_loss"] == pytest.approx(min(e["val/loss"] for e in epochs))
+
+
+def test_ensemble_averages_its_members(trained, faces):
+    images = faces[1].images[:8]
+    members = [load_predictor(name, trained[name][1])(images) for name in QUICK.ensemble.models]
+    weights = np.array(QUICK.ensemble.weights) / sum(QUICK.ensemble.weights)
+    expected = sum(w * m for w, m in zip(weights, members))
+    assert np.allclose(load_predictor("ensemble", trained["ensemble"][1])(images), expected, atol=1e-4)
 
 
 def test_resnet_training_is_deterministic(faces, tmp_path):

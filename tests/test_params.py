@@ -30,6 +30,12 @@ def test_params_are_frozen():
         ({"generate": {"n_test": 0}}, "generate.n_test: must be >= 1"),
         ({"data": {"raw_dir": 3}}, "data.raw_dir: expected a string, got 3"),
         ({"data": []}, "data: expected a mapping"),
+        ({"cnn": {"adam": {"epoch": 3}}}, "cnn.adam.epoch: unknown key"),
+        ({"resnet": {"augment": {"rotate": -5}}}, "augment.rotate: must be >= 0"),
+        ({"resnet": {"loss": "l1"}}, "resnet.loss: expected one of ['mse', 'huber', 'wing'], got 'l1'"),
+        ({"ensemble": {"models": ["resnet"], "weights": [0.5, 0.5]}}, "ensemble.weights: needs one weight per model"),
+        ({"ensemble": {"models": "resnet"}}, "ensemble.models: expected a list"),
+        ({"patch": {"patch_size": 20}}, "patch.patch_size: must be odd"),
     ],
 )
 def test_bad_params_name_the_key(raw, message):

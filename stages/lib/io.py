@@ -45,6 +45,9 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed run
         shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would make the published folder private
     try:
         yield tmp
     except BaseException:

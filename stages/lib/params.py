@@ -190,6 +190,11 @@ class EvaluateParams:
 
 
 @dataclasses.dataclass(frozen=True)
+class PredictParams:
+    model: str = "ensemble"  # the model the `predict` stage runs on data/photos
+
+
+@dataclasses.dataclass(frozen=True)
 class Params:
     data: DataParams = DataParams()
     generate: GenerateParams = GenerateParams()
@@ -200,6 +205,7 @@ class Params:
     cnn: CnnParams = CnnParams()
     ensemble: EnsembleParams = EnsembleParams()
     evaluate: EvaluateParams = EvaluateParams()
+    predict: PredictParams = PredictParams()
 
 
 def _type_name(tp: Any) -> str:

@@ -1,0 +1,134 @@
+"""Keypoints on any photo: find faces, frame each like a Kaggle face, predict, map back.
+
+Kaggle's 96x96 faces are framed like OpenCV's frontal-face Haar detection: measured on
+Kaggle's own training faces (bench/crop_framing.py), the face square is 1.00x the detected
+box, centred on it (offsets under 0.2% of its width). So a detected box is cropped as it is,
+scaled to 96x96, and the predicted keypoints go back through the inverse of that map.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .keypoints import IMAGE_SIZE, KEYPOINTS
+from .models.base import Predictor
+from .overlay import encode_png
+
+# The Kaggle face square relative to the Haar box: side / box width, centre offset / box width.
+FRAME_SCALE = 1.0
+FRAME_OFFSET = (0.0, 0.0)
+CASCADE = "haarcascade_frontalface_default.xml"
+
+
+class PhotoError(ValueError):
+    """A file that cannot be read as an image; the message names it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """A square in photo coordinates (pixel centres at integers): top-left edge and side."""
+
+    x0: float
+    y0: float
+    side: float
+
+    @staticmethod
+    def from_box(box, scale: float = FRAME_SCALE, offset=FRAME_OFFSET) -> "Frame":
+        x, y, w, h = (float(v) for v in box)
+        side = w * scale
+        cx = x - 0.5 + w / 2 + offset[0] * w
+        cy = y - 0.5 + h / 2 + offset[1] * w
+        return Frame(cx - side / 2, cy - side / 2, side)
+
+    def crop_matrix(self) -> np.ndarray:
+        """2x3 affine taking photo coordinates to 96x96 crop coordinates.
+
+        Crop pixel j covers [x0 + j * a, x0 + (j + 1) * a] of the photo (a = side / 96), so its
+        centre is x0 + (j + 0.5) * a; `to_photo` is the exact inverse.
+        """
+        a = self.side / IMAGE_SIZE
+        return np.array([[1 / a, 0.0, -self.x0 / a - 0.5], [0.0, 1 / a, -self.y0 / a - 0.5]])
+
+    def to_photo(self, keypoints: np.ndarray) -> np.ndarray:
+        """(..., 30) crop coordinates -> photo coordinates."""
+        a = self.side / IMAGE_SIZE
+        out = np.array(keypoints, np.float64, copy=True)
+        out[..., 0::2] = self.x0 + (out[..., 0::2] + 0.5) * a
+        out[..., 1::2] = self.y0 + (out[..., 1::2] + 0.5) * a
+        return out
+
+
+def read_photo(path: str | Path) -> np.ndarray:
+    """uint8 grey image of any photo PIL can read, EXIF orientation applied."""
+    try:
+        with Image.open(path) as image:
+            upright = ImageOps.exif_transpose(image)
+            return np.asarray(upright.convert("L"), np.uint8)
+    except FileNotFoundError:
+        raise PhotoError(f"{path}: file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise PhotoError(f"{path}: not a readable image ({error.__class__.__name__})") from None
+
+
+def detect_faces(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Face boxes (x, y, w, h), largest first."""
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+    min_side = max(24, min(grey.shape) // 20)
+    boxes = cascade.detectMultiScale(cv2.equalizeHist(grey), scaleFactor=1.1, minNeighbors=5,
+                                     minSize=(min_side, min_side))
+    return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: -b[2] * b[3])
+
+
+def crop(grey: np.ndarray, frame: Frame) -> np.ndarray:
+    """The 96x96 face of `frame`; pre-blurred when shrinking, so that it does not alias."""
+    shrink = frame.side / IMAGE_SIZE
+    source = grey.astype(np.float32)
+    if shrink > 1.5:
+        source = cv2.GaussianBlur(source, (0, 0), 0.5 * (shrink - 1))
+    out = cv2.warpAffine(source, frame.crop_matrix(), (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoFaces:
+    path: str
+    width: int
+    height: int
+    boxes: list[tuple[int, int, int, int]]
+    keypoints: np.ndarray  # (faces, 30) in photo pixels
+
+    def as_json(self, model: str) -> dict:
+        return {
+            "photo": self.path, "width": self.width, "height": self.height, "model": model,
+            "faces": [
+                {"box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
+                 "keypoints": {name: [round(float(k[2 * i]), 2), round(float(k[2 * i + 1]), 2)]
+                               for i, name in enumerate(KEYPOINTS)}}
+                for b, k in zip(self.boxes, self.keypoints)
+            ],
+        }
+
+
+def find_keypoints(grey: np.ndarray, predict: Predictor, path: str = "") -> PhotoFaces:
+    boxes = detect_faces(grey)
+    frames = [Frame.from_box(b) for b in boxes]
+    crops = np.stack([crop(grey, f) for f in frames]) if frames else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    predicted = predict(crops) if len(crops) else np.zeros((0, 30), np.float32)
+    keypoints = np.stack([f.to_photo(k) for f, k in zip(frames, predicted)]) if frames else np.zeros((0, 30))
+    return PhotoFaces(path, grey.shape[1], grey.shape[0], boxes, keypoints)
+
+
+def overlay_png(grey: np.ndarray, result: PhotoFaces) -> bytes:
+    canvas = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    thickness = max(1, round(max(grey.shape) / 400))
+    for (x, y, w, h), keypoints in zip(result.boxes, result.keypoints):
+        cv2.rectangle(canvas, (x, y), (x + w, y + h), (60, 200, 60), thickness, cv2.LINE_AA)
+        radius = max(2, round(w / 60))
+        for px, py in keypoints.reshape(-1, 2):
+            cv2.circle(canvas, (int(round(px)), int(round(py))), radius, (40, 40, 230), -1, cv2.LINE_AA)
+    return encode_png(canvas)

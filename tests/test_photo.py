@@ -1,0 +1,116 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from stages import predict as predict_stage
+from stages.lib.facegen import Style, draw_face
+from stages.lib.models import train_model
+from stages.lib.models.base import Faces
+from stages.lib.params import Params
+from stages.lib.photo import Frame, PhotoError, crop, detect_faces, read_photo
+from stages.photos import sample_photos
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    for name, content in sample_photos().items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def mean_model(tmp_path_factory):
+    """A real (if simple) trained model: enough to exercise the photo path without TensorFlow."""
+    drawn = [draw_face(np.random.default_rng(i)) for i in range(20)]
+    faces = Faces(np.stack([d[0] for d in drawn]), np.stack([d[1] for d in drawn]))
+    models = tmp_path_factory.mktemp("models")
+    train_model("mean", Params(), faces, faces, models / "mean", lambda e, m: None)
+    return models
+
+
+def test_detection_finds_the_astronauts_face(photos):
+    grey = read_photo(photos / "astronaut.png")
+    boxes = detect_faces(grey)
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    # Her face spans roughly x 170-290, y 60-200 of the 512x512 portrait.
+    assert 150 < x + w / 2 < 290 and 70 < y + h / 2 < 190 and 80 < w < 180
+
+
+def test_several_faces_and_exif_orientation(photos):
+    assert len(detect_faces(read_photo(photos / "pair.jpg"))) == 2
+    upright = read_photo(photos / "astronaut.png").astype(int)
+    turned = read_photo(photos / "astronaut_exif_rotated.jpg").astype(int)
+    assert turned.shape == upright.shape
+    assert np.abs(turned - upright).mean() < 4, "EXIF orientation was not applied"
+    assert len(detect_faces(turned.astype(np.uint8))) == 1
+
+
+@pytest.mark.parametrize("scale, offset", [(2.5, (137, 61)), (1.0, (10, 200)), (0.75, (300, 44))])
+def test_crop_and_map_back_are_exact_on_a_pasted_face(scale, offset):
+    face, truth = draw_face(np.random.default_rng(3), Style.clean())
+    side = round(96 * scale)
+    canvas = np.full((600, 600), 90, np.uint8)
+    canvas[offset[1]:offset[1] + side, offset[0]:offset[0] + side] = cv2.resize(
+        face, (side, side), interpolation=cv2.INTER_LINEAR if scale >= 1 else cv2.INTER_AREA)
+    # The face square's left/top edges sit at offset - 0.5 in pixel-centre coordinates.
+    frame = Frame(offset[0] - 0.5, offset[1] - 0.5, side)
+    crop_96 = crop(canvas, frame)
+    # The crop lines up with the original face to a small fraction of a pixel...
+    (dx, dy), _ = cv2.phaseCorrelate(face.astype(np.float64), crop_96.astype(np.float64))
+    assert abs(dx) < 0.2 and abs(dy) < 0.2
+    assert np.abs(crop_96.astype(int) - face.astype(int)).mean() < 6
+    # ...so keypoints found in the crop map back onto the pasted face's own keypoints.
+    expected = (truth.reshape(-1, 2).astype(np.float64) + 0.5) * side / 96 - 0.5 + np.array(offset)
+    assert np.abs(frame.to_photo(truth).reshape(-1, 2) - expected).max() < 1e-4
+    shifted = frame.to_photo(truth + np.array([dx, dy] * 15, np.float32)).reshape(-1, 2)
+    assert np.abs(shifted - expected).max() < 1.0
+
+
+def test_crop_matrix_inverts_to_photo():
+    frame = Frame(40.3, 12.7, 231.0)
+    points = np.random.default_rng(0).uniform(0, 95, 30)
+    photo = frame.to_photo(points).reshape(-1, 2)
+    back = photo @ frame.crop_matrix()[:, :2].T + frame.crop_matrix()[:, 2]
+    assert np.allclose(back.reshape(-1), points)
+
+
+def test_unreadable_files_are_named(tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg at all")
+    with pytest.raises(PhotoError, match="broken.jpg: not a readable image"):
+        read_photo(broken)
+    with pytest.raises(PhotoError, match="missing.png: file not found"):
+        read_photo(tmp_path / "missing.png")
+
+
+def test_batch_goes_on_past_no_face_and_broken_files(photos, mean_model, tmp_path, capsys):
+    broken = tmp_path / "notes.png"
+    broken.write_text("hello")
+    out = tmp_path / "out"
+    status = predict_stage.main([str(photos / "chelsea_the_cat.png"), str(broken), str(photos / "astronaut.png"),
+                                 "--model", "mean", "--models-dir", str(mean_model), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "chelsea_the_cat.png: no face found" in captured.err
+    assert "notes.png: not a readable image" in captured.err
+    cat = json.loads((out / "chelsea_the_cat.json").read_text())
+    assert cat["faces"] == [] and cat["model"] == "mean"
+    astronaut = json.loads((out / "astronaut.json").read_text())
+    assert len(astronaut["faces"]) == 1 and len(astronaut["faces"][0]["keypoints"]) == 15
+    box = astronaut["faces"][0]["box"]
+    left_eye = astronaut["faces"][0]["keypoints"]["left_eye_center"]
+    assert box["x"] < left_eye[0] < box["x"] + box["width"] and box["y"] < left_eye[1] < box["y"] + box["height"]
+    assert Image.open(out / "astronaut.png").size == (512, 512)
+
+
+def test_batch_fails_only_when_every_photo_fails(photos, mean_model, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 truncated")
+    status = predict_stage.main([str(photos / "chelsea_the_cat.png"), str(broken),
+                                 "--model", "mean", "--models-dir", str(mean_model), "--out", str(tmp_path / "o")])
+    assert status == 1

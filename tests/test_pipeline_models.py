@@ -1,0 +1,122 @@
+"""End to end on the tiny profile: dvc repro of every stage, partial reruns, a killed training,
+experiments, metrics diff and a DVC remote, each in its own temp git repo."""
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import Project, environment, make_project
+from stages.lib.io import load_npz
+from stages.lib.models import MODELS
+from stages.lib.submission import check_submission
+
+ALL_STAGES = {"generate", "prepare", "split", *(f"train@{m}" for m in MODELS if m != "ensemble"),
+              "train_ensemble", *(f"evaluate@{m}" for m in MODELS), "compare", "submit"}
+OUTPUTS = ("data/raw/sample", "data/prepared", "data/split", "models", "evaluation", "submissions")
+
+
+def ran(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def digest(project: Project, folder: str) -> dict[str, bytes]:
+    root = project.path / folder
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory) -> Project:
+    project = make_project(tmp_path_factory.mktemp("base") / "project")
+    out = project.dvc("repro").stdout
+    assert ran(out) == ALL_STAGES
+    project.commit("tiny run")
+    return project
+
+
+@pytest.fixture
+def project(reproduced, tmp_path) -> Project:
+    shutil.copytree(reproduced.path, tmp_path / "project", symlinks=True)
+    return Project(tmp_path / "project")
+
+
+def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
+    assert "Data and pipelines are up to date" in project.dvc("status").stdout
+    assert not ran(project.dvc("repro").stdout)
+    lookup = load_npz(project.path / "data/prepared/lookup.npz")
+    for name in [*MODELS, "best"]:
+        assert check_submission(project.path / f"submissions/{name}.csv", lookup["row_ids"]) == len(lookup["row_ids"])
+    summary = json.loads((project.path / "metrics/summary.json").read_text())
+    assert summary["best"] == min(summary["models"], key=lambda m: summary["models"][m]["rmse"])
+    assert (project.path / "submissions/best.csv").read_text() == \
+        (project.path / f"submissions/{summary['best']}.csv").read_text()
+    for name in MODELS:
+        metrics = json.loads((project.path / f"metrics/{name}.json").read_text())
+        assert len(metrics["per_keypoint"]) == 15 and metrics["labelled_values"] > 0
+        assert (project.path / f"evaluation/{name}/faces.png").read_bytes()[:4] == b"\x89PNG"
+    shown = project.dvc("metrics", "show").stdout
+    assert all(f"metrics/{name}.json" in shown for name in MODELS)
+    html = project.dvc("plots", "show", "-o", "plots-html").stdout
+    assert "plots-html" in html and (project.path / "plots-html/index.html").exists()
+
+
+def test_editing_resnet_params_reruns_only_the_resnet_chain(project):
+    project.set_params({"resnet": {"lr": 0.002}})
+    rerun = ran(project.dvc("repro").stdout)
+    assert "train@resnet" in rerun and "evaluate@resnet" in rerun
+    assert rerun <= {"train@resnet", "evaluate@resnet", "train_ensemble", "evaluate@ensemble", "compare", "submit"}
+    diff = project.dvc("metrics", "diff").stdout
+    assert "metrics/resnet.json" in diff and "metrics/cnn.json" not in diff
+
+
+def test_killed_training_keeps_the_previous_model_and_repro_recovers(project):
+    before = digest(project, "models/resnet")
+    project.set_params({"resnet": {"epochs": 30}})
+    process = subprocess.Popen([sys.executable, "-m", "stages.train", "resnet"], cwd=project.path,
+                               env=environment(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in process.stdout:
+        if line.startswith("resnet epoch 1:"):
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert digest(project, "models/resnet") == before
+    project.set_params({"resnet": {"epochs": 2}})
+    project.dvc("repro")
+    assert not list((project.path / "models").glob(".resnet.*"))
+    assert "Data and pipelines are up to date" in project.dvc("status").stdout
+
+
+def test_experiments_run_queue_and_show(project):
+    project.dvc("exp", "run", "-S", "resnet.lr=0.003", "-n", "lr3")
+    shown = json.loads(project.dvc("exp", "show", "--json").stdout)
+    text = json.dumps(shown)
+    assert '"lr3"' in text and '"metrics/resnet.json"' in text
+    for seed in (1, 2):
+        project.dvc("exp", "run", "--queue", "-S", f"resnet.seed={seed}", "-n", f"seed{seed}")
+    project.dvc("queue", "start", "-j", "2")
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        status = project.dvc("queue", "status").stdout
+        if "Success" in status and status.count("Success") >= 2 or "Failed" in status:
+            break
+        time.sleep(5)
+    assert status.count("Success") >= 2, status
+    table = project.dvc("exp", "show", "--csv").stdout
+    assert "seed1" in table and "seed2" in table
+
+
+def test_remote_push_wipe_pull(project, tmp_path):
+    project.dvc("remote", "add", "-d", "store", str(tmp_path / "remote"))
+    project.dvc("push")
+    shutil.rmtree(project.path / ".dvc/cache")
+    for out in OUTPUTS:
+        shutil.rmtree(project.path / out)
+    assert "deleted" in project.dvc("status").stdout
+    project.dvc("pull")
+    assert "Data and pipelines are up to date" in project.dvc("status").stdout
+    assert np.load(project.path / "data/split/val.npz")["images"].shape[1:] == (96, 96)
