@@ -17,8 +17,8 @@ from stages.lib.models import MODELS
 from stages.lib.submission import check_submission
 
 ALL_STAGES = {"generate", "prepare", "split", *(f"train@{m}" for m in MODELS if m != "ensemble"),
-              "train_ensemble", *(f"evaluate@{m}" for m in MODELS), "compare", "submit"}
-OUTPUTS = ("data/raw/sample", "data/prepared", "data/split", "models", "evaluation", "submissions")
+              "train_ensemble", *(f"evaluate@{m}" for m in MODELS), "compare", "submit", "photos", "predict"}
+OUTPUTS = ("data/raw/sample", "data/prepared", "data/split", "models", "evaluation", "submissions", "data/photos")
 
 
 def ran(output: str) -> set[str]:
@@ -59,6 +59,14 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
         metrics = json.loads((project.path / f"metrics/{name}.json").read_text())
         assert len(metrics["per_keypoint"]) == 15 and metrics["labelled_values"] > 0
         assert (project.path / f"evaluation/{name}/faces.png").read_bytes()[:4] == b"\x89PNG"
+    photo = json.loads((project.path / "evaluation/photos/astronaut.json").read_text())
+    assert photo["model"] == "ensemble" and len(photo["faces"]) == 1
+    assert len(json.loads((project.path / "evaluation/photos/pair.json").read_text())["faces"]) == 2
+    assert json.loads((project.path / "evaluation/photos/chelsea_the_cat.json").read_text())["faces"] == []
+    for model in ("resnet", "cnn"):
+        project.run(sys.executable, "-m", "stages.predict", "data/photos/astronaut.png", "--model", model,
+                    "--out", f"photos-{model}")
+        assert len(json.loads((project.path / f"photos-{model}/astronaut.json").read_text())["faces"]) == 1
     shown = project.dvc("metrics", "show").stdout
     assert all(f"metrics/{name}.json" in shown for name in MODELS)
     html = project.dvc("plots", "show", "-o", "plots-html").stdout
@@ -96,6 +104,8 @@ def test_experiments_run_queue_and_show(project):
     shown = json.loads(project.dvc("exp", "show", "--json").stdout)
     text = json.dumps(shown)
     assert '"lr3"' in text and '"metrics/resnet.json"' in text
+    diff = project.dvc("metrics", "diff").stdout  # the workspace now holds lr3's results
+    assert "metrics/resnet.json" in diff and "rmse" in diff
     for seed in (1, 2):
         project.dvc("exp", "run", "--queue", "-S", f"resnet.seed={seed}", "-n", f"seed{seed}")
     project.dvc("queue", "start", "-j", "2")
