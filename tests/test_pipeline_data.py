@@ -17,7 +17,7 @@ def digests(project, folder: str) -> dict[str, str]:
 def test_repro_builds_the_data_then_is_up_to_date(tiny_project):
     out = tiny_project.dvc("repro", *DATA_STAGES).stdout
     assert "split 64 train / 16 val faces" in out
-    assert "Data and pipelines are up to date" in tiny_project.dvc("status").stdout
+    assert "Data and pipelines are up to date" in tiny_project.dvc("status", *DATA_STAGES).stdout
     again = tiny_project.dvc("repro", *DATA_STAGES).stdout
     assert "Running stage" not in again
 
@@ -62,7 +62,7 @@ def test_bad_raw_data_fails_cleanly_and_repro_recovers(tiny_project):
     assert digests(tiny_project, "data/prepared") == before
     tiny_project.set_params({"data": {"raw_dir": "data/raw/sample"}})
     tiny_project.dvc("repro", *DATA_STAGES)
-    assert "Data and pipelines are up to date" in tiny_project.dvc("status").stdout
+    assert "Data and pipelines are up to date" in tiny_project.dvc("status", *DATA_STAGES).stdout
 
 
 @pytest.mark.skipif(not YOUTUBE_FACES.exists(), reason="shared real data not present")

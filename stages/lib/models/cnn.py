@@ -36,8 +36,11 @@ def configure(threads: int, seed: int) -> None:
     import keras
 
     if not _configured:
-        tf.config.threading.set_intra_op_parallelism_threads(cpu_threads(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(cpu_threads(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:
+            pass  # TensorFlow already ran an op in this process: it keeps the threads it has
         tf.config.experimental.enable_op_determinism()
         _configured = True
     keras.utils.set_random_seed(seed)
