@@ -21,7 +21,7 @@ from .lib.metrics import keypoint_metrics, per_face_rmse, rmse
 from .lib.models import MODELS, load_predictor
 from .lib.overlay import draw_face, encode_png, grid
 from .lib.params import EvaluateParams, load_params
-from .lib.tta import with_flip_averaging
+from .lib.tta import flip_average, mirrored_prediction, with_flip_averaging
 
 VAL_FILE = "data/split/val.npz"
 TEST_FILE = "data/prepared/test.npz"
@@ -30,7 +30,7 @@ TEST_FILE = "data/prepared/test.npz"
 def evaluate(predict, val: dict, params: EvaluateParams) -> tuple[dict, np.ndarray]:
     """(metrics, chosen val predictions); both flip settings are measured, one is chosen."""
     plain = predict(val["images"])
-    flipped = with_flip_averaging(predict)(val["images"])
+    flipped = flip_average(plain, mirrored_prediction(predict, val["images"]))
     chosen = flipped if params.flip_tta else plain
     metrics = keypoint_metrics(chosen, val["keypoints"])
     metrics.update(flip_tta=params.flip_tta, rmse_without_flip_tta=rmse(plain, val["keypoints"]),

@@ -7,10 +7,14 @@ from .keypoints import flip_keypoints
 from .models.base import Predictor
 
 
-def with_flip_averaging(predict: Predictor) -> Predictor:
-    def averaged(images: np.ndarray) -> np.ndarray:
-        direct = predict(images)
-        mirrored = flip_keypoints(predict(np.ascontiguousarray(images[:, :, ::-1])))
-        return ((direct + mirrored) / 2).astype(np.float32)
+def mirrored_prediction(predict: Predictor, images: np.ndarray) -> np.ndarray:
+    """Predictions on the mirrored faces, mapped back onto the original faces."""
+    return flip_keypoints(predict(np.ascontiguousarray(images[:, :, ::-1])))
 
-    return averaged
+
+def flip_average(direct: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
+    return ((direct + mirrored) / 2).astype(np.float32)
+
+
+def with_flip_averaging(predict: Predictor) -> Predictor:
+    return lambda images: flip_average(predict(images), mirrored_prediction(predict, images))
