@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from stages.lib.augment import affine_matrix, augment_batch, warp_keypoints
 from stages.lib.facegen import Style, draw_face
