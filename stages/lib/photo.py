@@ -9,6 +9,7 @@ through the exact inverse of that map.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import cv2
@@ -75,9 +76,15 @@ def read_photo(path: str | Path) -> np.ndarray:
         raise PhotoError(f"{path}: not a readable image ({error.__class__.__name__})") from None
 
 
+@functools.lru_cache(maxsize=1)
+def _cascade() -> cv2.CascadeClassifier:
+    """Loaded once per process, not once per photo."""
+    return cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+
+
 def detect_faces(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Face boxes (x, y, w, h), largest first."""
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+    cascade = _cascade()
     min_side = max(24, min(grey.shape) // 20)
     boxes = cascade.detectMultiScale(cv2.equalizeHist(grey), scaleFactor=1.1, minNeighbors=5,
                                      minSize=(min_side, min_side))
