@@ -80,10 +80,13 @@ def _open(path: Path) -> BinaryIO:
         return open(path, "rb")
     archive = path.with_suffix(".zip")
     if archive.exists():
-        with zipfile.ZipFile(archive) as zipped:
-            if path.name not in zipped.namelist():
-                raise CsvFormatError(archive, None, None, f"does not contain {path.name}")
-        return zipfile.ZipFile(archive).open(path.name)
+        zipped = zipfile.ZipFile(archive)
+        if path.name not in zipped.namelist():
+            zipped.close()
+            raise CsvFormatError(archive, None, None, f"does not contain {path.name}")
+        member = zipped.open(path.name)
+        zipped.close()  # the underlying file stays open until the member is closed
+        return member
     raise CsvFormatError(path, None, None, f"file not found (nor {archive.name})")
 
 
