@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stages.lib.profile import merge
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 YOUTUBE_FACES = SHARED_DATA / "youtube-faces-15"
@@ -24,13 +26,6 @@ def project_files() -> list[str]:
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split("\n")
     return [name for name in listed if name and (ROOT / name).is_file()]
-
-
-def merge(base: dict, overrides: dict) -> dict:
-    merged = dict(base)
-    for key, value in overrides.items():
-        merged[key] = merge(base.get(key, {}), value) if isinstance(value, dict) else value
-    return merged
 
 
 def environment() -> dict[str, str]:

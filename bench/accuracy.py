@@ -1,0 +1,240 @@
+"""Benchmark: accuracy on real faces, through the pipeline's own stage functions.
+
+For each data set of ../shared/data: parse the raw CSVs (`stages.prepare`), split 80/20
+(`stages.split`), train each model (`stages.lib.models.train_model`), evaluate it on the
+validation split (`stages.evaluate.evaluate`: with and without flip averaging) and, where a
+scored test set exists, build the Kaggle submission through IdLookupTable
+(`stages.lib.submission`) and score it against `solution.csv`.
+
+- youtube-faces-15: training.csv / test.csv / IdLookupTable.csv / solution.csv as they are.
+- kaggle-train-jpeg: Kaggle's training.csv, written by the folder's make_training_csv.py into
+  the work folder; no test set, so validation RMSE only (the closest figure to the leaderboard).
+
+Params: params.yaml with a profile laid over it (default profiles/real.yaml). `seed-recipe` is
+the ResNet with the seeds' settings (Adam 1e-4, StepLR(5, 0.1), batch 16, early stopping at
+patience 5, masked MSE on raw pixel targets, no augmentation, full-resolution stem, float32).
+
+Prints one table: data set, model, validation and test RMSE (without / with flip averaging),
+epochs and training minutes (wall clock, and CPU time / 60, on this machine: say its cores).
+Trained models and results.json stay in --work; a model whose params have not changed is not
+trained again (--retrain to force), so the table can be rebuilt or extended cheaply.
+
+usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
+           [--models mean patch resnet cnn ensemble seed-recipe] [--profile profiles/real.yaml]
+Cost on 2 cores, profiles/real.yaml: youtube-faces-15 about 35 minutes with seed-recipe,
+kaggle-train-jpeg about 45 minutes without it (see README, "Accuracy on real faces").
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stages.evaluate import evaluate  # noqa: E402
+from stages.lib.io import save_json  # noqa: E402
+from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
+from stages.lib.metrics import rmse  # noqa: E402
+from stages.lib.models import load_predictor, model_params, train_model  # noqa: E402
+from stages.lib.models.base import Faces  # noqa: E402
+from stages.lib.params import AugmentParams, Params, parse_params  # noqa: E402
+from stages.lib.profile import load_profile, merge  # noqa: E402
+from stages.lib.submission import build_submission  # noqa: E402
+from stages.lib.tta import with_flip_averaging  # noqa: E402
+from stages.prepare import prepare  # noqa: E402
+from stages.split import split_indices  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+DATASETS = ("youtube-faces-15", "kaggle-train-jpeg")
+MODELS = ("mean", "patch", "resnet", "cnn", "ensemble", "seed-recipe")
+SEED_RECIPE = {"optimizer": "adam", "lr": 1e-4, "weight_decay": 0.0, "schedule": "step", "step_size": 5,
+               "gamma": 0.1, "warmup_epochs": 0, "batch_size": 16, "patience": 5, "epochs": 50,
+               "loss": "mse", "normalize_targets": False, "stem_stride": 1, "channels_last": False,
+               "bf16": False, "augment": {}}
+# The anchors the goals are stated against (youtube-faces-15 test RMSE, the seeds' own run).
+ANCHOR = {"mean": 3.65, "seed-recipe": 1.75}
+
+
+@dataclasses.dataclass
+class DataSet:
+    name: str
+    train: Faces
+    val: Faces
+    test: dict | None  # images, image_ids, lookup arrays and solution, where scored
+
+
+def load_youtube(folder: Path, params: Params) -> DataSet:
+    arrays = prepare(folder)
+    train_rows, val_rows = split_indices(arrays["train"]["keypoints"], params.split)
+    faces = Faces.from_arrays(arrays["train"])
+    with open(folder / "solution.csv", newline="") as handle:
+        solution = {int(row["RowId"]): float(row["Location"]) for row in csv.DictReader(handle)}
+    return DataSet(folder.name, Faces(faces.images[train_rows], faces.keypoints[train_rows]),
+                   Faces(faces.images[val_rows], faces.keypoints[val_rows]),
+                   {**arrays["test"], **{f"lookup_{k}": v for k, v in arrays["lookup"].items()},
+                    "solution": solution})
+
+
+def load_kaggle(folder: Path, params: Params, work: Path) -> DataSet:
+    csv_path = work / "training.csv"
+    if not csv_path.exists():
+        print(f"writing {csv_path} with {folder / 'make_training_csv.py'}", flush=True)
+        subprocess.run([sys.executable, str(folder / "make_training_csv.py"), str(work)], check=True)
+    images, keypoints = read_training_csv(csv_path)
+    train_rows, val_rows = split_indices(keypoints, params.split)
+    return DataSet(folder.name, Faces(images[train_rows], keypoints[train_rows]),
+                   Faces(images[val_rows], keypoints[val_rows]), None)
+
+
+def seed_recipe_params(params: Params) -> Params:
+    resnet = merge(dataclasses.asdict(params.resnet), SEED_RECIPE)
+    return dataclasses.replace(params, resnet=parse_params({"resnet": resnet}).resnet)
+
+
+def test_rmse(predict, test: dict) -> float:
+    """RMSE of the Kaggle submission built through IdLookupTable, scored with solution.csv."""
+    locations = build_submission(test["lookup_row_ids"], test["lookup_image_ids"], test["lookup_features"],
+                                 test["image_ids"], predict(test["images"]))
+    truth = np.array([test["solution"][int(row_id)] for row_id in test["lookup_row_ids"]])
+    return float(np.sqrt(np.mean((locations - truth) ** 2)))
+
+
+def fingerprint(params: Params, name: str, data: DataSet) -> str:
+    section = model_params(params, name)
+    text = json.dumps([name, dataclasses.asdict(section), len(data.train), len(data.val)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def epoch_line(name: str):
+    def log(epoch: int, metrics: dict) -> None:
+        print(f"  {name} epoch {epoch + 1}: " + "  ".join(f"{k} {v:.4g}" for k, v in metrics.items()), flush=True)
+    return log
+
+
+def train_once(name: str, params: Params, data: DataSet, model_dir: Path, retrain: bool) -> dict:
+    """Train `name` into model_dir unless a run with the same params is already there."""
+    # The ensemble's members can change under it, so it is always rebuilt (it costs seconds).
+    record_file = model_dir / "bench.json"
+    key = fingerprint(params, name, data)
+    if not retrain and name != "ensemble" and record_file.exists():
+        record = json.loads(record_file.read_text())
+        if record.get("fingerprint") == key:
+            print(f"{data.name} {name}: trained before with these params, reused", flush=True)
+            return record
+    print(f"{data.name} {name}: training on {len(data.train)} faces", flush=True)
+    wall, cpu = time.perf_counter(), time.process_time()
+    summary = train_model(name, params, data.train, data.val, model_dir, epoch_line(name))
+    record = {"fingerprint": key, "train_wall_min": (time.perf_counter() - wall) / 60,
+              "train_cpu_min": (time.process_time() - cpu) / 60, "summary": summary}
+    save_json(record_file, record)
+    return record
+
+
+def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool) -> dict:
+    registry_name = "resnet" if name == "seed-recipe" else name
+    if name == "seed-recipe":
+        params = seed_recipe_params(params)
+    model_dir = work / data.name / name  # an ensemble finds its members beside it, by name
+    record = train_once(registry_name, params, data, model_dir, retrain)
+    predict = load_predictor(registry_name, model_dir)
+    val = {"images": data.val.images, "keypoints": data.val.keypoints}
+    metrics, _ = evaluate(predict, val, params.evaluate)
+    row = {"data": data.name, "model": name, "val": metrics["rmse_without_flip_tta"],
+           "val_flip": metrics["rmse_with_flip_tta"], "test": None, "test_flip": None,
+           "epochs": record["summary"].get("epochs"), "best_epoch": record["summary"].get("best_epoch"),
+           "train_wall_min": record["train_wall_min"], "train_cpu_min": record["train_cpu_min"],
+           "per_keypoint_flip": metrics["per_keypoint"] if params.evaluate.flip_tta else None}
+    if data.test is not None:
+        row["test"] = test_rmse(predict, data.test)
+        row["test_flip"] = test_rmse(with_flip_averaging(predict), data.test)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    def number(value, fmt="{:.3f}"):
+        return "-" if value is None else fmt.format(value)
+
+    lines = ["| data set | model | val RMSE | val, flip avg | test RMSE | test, flip avg | epochs (best) | train min | CPU min |",
+             "|" + " --- |" * 9]
+    for r in rows:
+        epochs = "-" if not r["epochs"] else f"{r['epochs']} ({r['best_epoch'] or r['epochs']})"
+        lines.append(f"| {r['data']} | {r['model']} | {number(r['val'])} | {number(r['val_flip'])} | "
+                     f"{number(r['test'])} | {number(r['test_flip'])} | {epochs} | "
+                     f"{number(r['train_wall_min'], '{:.1f}')} | {number(r['train_cpu_min'], '{:.1f}')} |")
+    return "\n".join(lines)
+
+
+def goals(rows: list[dict]) -> str:
+    """The issue's goals on youtube-faces-15's test set, against the seeds' anchor and our replica."""
+    yt = {r["model"]: r for r in rows if r["data"] == "youtube-faces-15" and r["test"] is not None}
+    singles = [r for name, r in yt.items() if name not in ("mean", "ensemble", "seed-recipe")]
+    if not singles:
+        return ""
+    best_single = min(singles, key=lambda r: r["test"])
+    best_overall = min((r for name, r in yt.items() if name not in ("mean", "seed-recipe")), key=lambda r: r["test_flip"])
+    anchors = [("seeds' anchor", ANCHOR["seed-recipe"])]
+    if "seed-recipe" in yt:
+        anchors.append(("seed-recipe row", yt["seed-recipe"]["test"]))
+    lines = []
+    for label, anchor in anchors:
+        lines.append(f"vs {label} {anchor:.3f}: best single ({best_single['model']}) {best_single['test']:.3f} = "
+                     f"{best_single['test'] / anchor:.2f}x (goal <= 0.80x); best overall ({best_overall['model']}, "
+                     f"flip avg) {best_overall['test_flip']:.3f} = {best_overall['test_flip'] / anchor:.2f}x (goal <= 0.70x)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", choices=DATASETS, default=list(DATASETS))
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--profile", default=str(ROOT / "profiles" / "real.yaml"))
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="extra overrides after the profile, as `dvc exp run -S` takes them")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "accuracy")
+    parser.add_argument("--retrain", action="store_true", help="train again even where params are unchanged")
+    args = parser.parse_args()
+
+    raw = merge(yaml.safe_load((ROOT / "params.yaml").read_text()), load_profile(args.profile))
+    for assignment in args.set:
+        key, value = assignment.split("=", 1)
+        *sections, leaf = key.split(".")
+        override = {leaf: yaml.safe_load(value)}
+        for section in reversed(sections):
+            override = {section: override}
+        raw = merge(raw, override)
+    params = parse_params(raw)
+    print(f"{os.cpu_count()} cores; profile {args.profile} {' '.join(args.set)}", flush=True)
+
+    rows = []
+    for name in args.data:
+        folder = SHARED / name
+        if not folder.is_dir():
+            print(f"{folder}: not found, skipped", flush=True)
+            continue
+        work = args.work / name
+        work.mkdir(parents=True, exist_ok=True)
+        data = load_youtube(folder, params) if name == "youtube-faces-15" else load_kaggle(folder, params, work)
+        data = dataclasses.replace(data, name=name)
+        for model in args.models:
+            rows.append(measure(model, params, data, args.work, args.retrain))
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    save_json(args.work / "results.json", rows)
+    print()
+    print(table(rows))
+    print(goals(rows))
+
+
+if __name__ == "__main__":
+    main()

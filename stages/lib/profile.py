@@ -1,0 +1,67 @@
+"""Profiles: partial `params.yaml` files (e.g. profiles/real.yaml) laid over the full one.
+
+A profile only names the keys it changes. `merge` lays it over params.yaml; `set_flags` spells
+it as `dvc exp run -S key=value` flags, so an experiment records every changed key.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .params import ParamsError
+
+
+def load_profile(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: profile not found") from None
+    except yaml.YAMLError as error:
+        raise ParamsError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: a profile is a mapping of params.yaml sections")
+    return raw
+
+
+def merge(base: dict, overrides: dict) -> dict:
+    """`base` with `overrides` laid over it, mappings merged key by key, anything else replaced."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = merge(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _leaves(tree: dict, prefix: str = "") -> list[tuple[str, Any]]:
+    leaves = []
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            leaves += _leaves(value, name + ".")
+        else:
+            leaves.append((name, value))
+    return leaves
+
+
+def _flag_value(key: str, value: Any) -> str:
+    """A YAML scalar or flow list with no spaces, so `$(python -m stages.profile ...)` splits right."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_flag_value(key, item) for item in value) + "]"
+    text = json.dumps(value) if isinstance(value, (bool, int, float)) or value is None else str(value)
+    if not text or any(c.isspace() for c in text) or any(c in text for c in "[],'\"#"):
+        raise ParamsError(f"{key}: {value!r} cannot be written as a -S flag")
+    return text
+
+
+def set_flags(overrides: dict) -> list[str]:
+    """`-S key=value` per leaf, values as DVC parses them (YAML): true, 0.5, huber, [resnet,cnn]."""
+    flags = []
+    for key, value in _leaves(overrides):
+        flags += ["-S", f"{key}={_flag_value(key, value)}"]
+    return flags

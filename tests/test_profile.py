@@ -1,0 +1,84 @@
+"""Profiles laid over params.yaml: merging, `-S` flags, `stages.profile --apply`, profiles/real.yaml."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, environment
+from stages.lib.params import ParamsError, parse_params
+from stages.lib.profile import load_profile, merge, set_flags
+
+
+def params_yaml() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def apply_flags(base: dict, flags: list[str]) -> dict:
+    """What `dvc exp run -S key=value ...` does to params.yaml: each value parsed as YAML."""
+    assert flags[::2] == ["-S"] * (len(flags) // 2)
+    result = base
+    for assignment in flags[1::2]:
+        key, value = assignment.split("=", 1)
+        override = yaml.safe_load(value)
+        for part in reversed(key.split(".")):
+            override = {part: override}
+        result = merge(result, override)
+    return result
+
+
+def test_merge_lays_nested_keys_over_and_keeps_the_rest():
+    base = {"resnet": {"lr": 0.001, "augment": {"flip": True, "rotate": 10}}, "split": {"seed": 42}}
+    merged = merge(base, {"resnet": {"augment": {"rotate": 0}}, "ensemble": {"weights": [1, 2]}})
+    assert merged == {"resnet": {"lr": 0.001, "augment": {"flip": True, "rotate": 0}}, "split": {"seed": 42},
+                      "ensemble": {"weights": [1, 2]}}
+    assert base["resnet"]["augment"]["rotate"] == 10  # the input is not changed
+
+
+def test_set_flags_round_trip_through_yaml_like_dvc_parses_them():
+    profile = {"resnet": {"loss": "huber", "lr": 0.0003, "bf16": False, "augment": {"flip": True, "shift": 0}},
+               "ensemble": {"models": ["resnet", "cnn"], "weights": [0.5, 0.5]}}
+    flags = set_flags(profile)
+    assert "resnet.loss=huber" in flags and "ensemble.models=[resnet,cnn]" in flags
+    assert not any(" " in flag for flag in flags)  # `$(python -m stages.profile ...)` splits on spaces
+    base = params_yaml()
+    assert apply_flags(base, flags) == merge(base, profile)
+
+
+def test_a_value_that_cannot_be_a_flag_is_named():
+    with pytest.raises(ParamsError, match="data.raw_dir"):
+        set_flags({"data": {"raw_dir": "my data"}})
+
+
+def test_real_profile_is_valid_and_changes_what_it_says():
+    profile = load_profile(ROOT / "profiles" / "real.yaml")
+    params = parse_params(merge(params_yaml(), profile))
+    assert params.resnet.loss == "huber"
+    assert params.resnet.augment.flip and params.resnet.augment.rotate == 0 and params.resnet.augment.shift == 0
+    assert params.ensemble.models == ("resnet", "cnn")
+    default = parse_params(params_yaml())
+    assert params.resnet.epochs == default.resnet.epochs and params.split == default.split
+
+
+def run_profile(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "stages.profile", *args], cwd=cwd, env=environment(),
+                          capture_output=True, text=True)
+
+
+def test_profile_cli_applies_atomically_and_rejects_bad_keys(tmp_path):
+    (tmp_path / "stages").symlink_to(ROOT / "stages")
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    (tmp_path / "bad.yaml").write_text("resnet:\n  lrate: 0.1\n")
+    bad = run_profile(tmp_path, "bad.yaml", "--apply")
+    assert bad.returncode == 1 and "resnet.lrate" in bad.stderr
+    assert (tmp_path / "params.yaml").read_text() == (ROOT / "params.yaml").read_text()
+
+    flags = run_profile(tmp_path, str(ROOT / "profiles" / "real.yaml"))
+    assert flags.returncode == 0, flags.stderr
+    assert apply_flags(params_yaml(), flags.stdout.split()) == merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml"))
+
+    applied = run_profile(tmp_path, str(ROOT / "profiles" / "real.yaml"), "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert yaml.safe_load((tmp_path / "params.yaml").read_text()) == merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml"))
