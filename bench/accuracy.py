@@ -60,7 +60,7 @@ SHARED = ROOT.parent / "shared" / "data"
 DATASETS = ("youtube-faces-15", "kaggle-train-jpeg")
 MODELS = ("mean", "patch", "resnet", "cnn", "ensemble", "seed-recipe")
 SEED_RECIPE = {"optimizer": "adam", "lr": 1e-4, "weight_decay": 0.0, "schedule": "step", "step_size": 5,
-               "gamma": 0.1, "warmup_epochs": 0, "batch_size": 16, "patience": 5, "epochs": 50,
+               "gamma": 0.1, "warmup_epochs": 0, "batch_size": 16, "patience": 5, "epochs": 20,
                "loss": "mse", "normalize_targets": False, "stem_stride": 1, "channels_last": False,
                "bf16": False, "augment": {}}
 # The anchors the goals are stated against (youtube-faces-15 test RMSE, the seeds' own run).

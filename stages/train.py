@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from .lib.cli import run
 from .lib.io import atomic_dir, load_npz, save_json
-from .lib.models import MODELS, entry, model_params, train_model
+from .lib.models import MODELS, model_params, train_model
 from .lib.models.base import Faces
 from .lib.params import load_params
 
@@ -61,7 +61,6 @@ def main() -> None:
     parser.add_argument("model", choices=sorted(MODELS))
     name = parser.parse_args().model
     params = load_params()
-    entry(name)
     train = Faces.from_arrays(load_npz(f"{SPLIT_DIR}/train.npz"))
     val = Faces.from_arrays(load_npz(f"{SPLIT_DIR}/val.npz"))
     with atomic_dir(f"models/{name}") as tmp:

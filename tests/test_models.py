@@ -99,3 +99,51 @@ def test_cnn_training_is_deterministic(faces, tmp_path):
         QUICK.cnn, adam=AdamPhase(epochs=1), sgd=SgdPhase(epochs=1), augment=AugmentParams(flip=True, shift=3)))
     runs = [train_model("cnn", params, *faces, tmp_path / str(i), lambda e, m: None) for i in range(2)]
     assert runs[0]["val_rmse"] == pytest.approx(runs[1]["val_rmse"], rel=1e-6)
+
+
+def test_resnet_members_average_networks_of_successive_seeds(faces, tmp_path):
+    # With a moving average of the weights on, which is then what each network keeps.
+    base = dataclasses.replace(QUICK.resnet, epochs=2, ema=0.9)
+    singles = []
+    for seed in (0, 1):
+        params = dataclasses.replace(QUICK, resnet=dataclasses.replace(base, seed=seed))
+        summary = train_model("resnet", params, *faces, tmp_path / f"seed{seed}", lambda e, m: None)
+        singles.append((summary, load_predictor("resnet", tmp_path / f"seed{seed}")(faces[1].images)))
+        assert rmse(singles[-1][1], faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)
+    assert singles[0][0]["val_rmse"] != singles[1][0]["val_rmse"]
+
+    epochs = []
+    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(base, members=2))
+    summary = train_model("resnet", params, *faces, tmp_path / "both", lambda e, m: epochs.append(e))
+    assert [m["val_rmse"] for m in summary["members"]] == [s["val_rmse"] for s, _ in singles]
+    assert epochs == list(range(summary["epochs"])) and summary["epochs"] == 4
+    predictions = load_predictor("resnet", tmp_path / "both")(faces[1].images)
+    assert np.allclose(predictions, (singles[0][1] + singles[1][1]) / 2, atol=1e-4)
+    assert summary["val_rmse"] == pytest.approx(rmse(predictions, faces[1].keypoints), rel=1e-5)
+
+
+def test_pseudo_labels_fill_only_missing_keypoints_with_flip_averaged_predictions(faces):
+    from stages.lib.models.resnet import pseudo_labelled
+    from stages.lib.tta import with_flip_averaging
+
+    train = Faces(faces[0].images[:20], faces[0].keypoints[:20])
+    # A predictor that depends on the image, so that flip averaging changes its output.
+    predict = lambda images: images[:, 40, :30].astype(np.float32) / 4 + 30  # noqa: E731
+    filled = pseudo_labelled(train, predict)
+    missing = np.isnan(train.keypoints)
+    assert missing.any() and not np.isnan(filled.keypoints).any()
+    assert np.array_equal(filled.keypoints[~missing], train.keypoints[~missing])
+    assert np.allclose(filled.keypoints[missing], with_flip_averaging(predict)(train.images)[missing])
+    assert filled.images is train.images
+
+
+def test_resnet_with_pseudo_labels_trains_a_labeller_first(faces, tmp_path):
+    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, epochs=2, pseudo_labels=True))
+    epochs = []
+    summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: epochs.append(m["val/rmse"]))
+    plain = train_model("resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, pseudo_labels=False)),
+                        *faces, tmp_path / "plain", lambda e, m: None)
+    assert summary["pseudo_labeller"]["val_rmse"] == plain["val_rmse"]  # the labeller is a plain run
+    assert summary["epochs"] == 4 and len(epochs) == 4 and summary["val_rmse"] != plain["val_rmse"]
+    assert summary["val_rmse"] in epochs[2:]  # the kept network's own epochs
+    assert rmse(load_predictor("resnet", tmp_path)(faces[1].images), faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)

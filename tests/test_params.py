@@ -36,6 +36,8 @@ def test_params_are_frozen():
         ({"ensemble": {"models": ["resnet"], "weights": [0.5, 0.5]}}, "ensemble.weights: needs one weight per model"),
         ({"ensemble": {"models": "resnet"}}, "ensemble.models: expected a list"),
         ({"patch": {"patch_size": 20}}, "patch.patch_size: must be odd"),
+        ({"resnet": {"ema": 1.0}}, "resnet.ema: must be in [0, 1)"),
+        ({"resnet": {"members": 0}}, "resnet.members: must be >= 1"),
     ],
 )
 def test_bad_params_name_the_key(raw, message):

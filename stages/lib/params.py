@@ -101,6 +101,9 @@ class ResNetParams:
     gamma: float = 0.1  # StepLR factor, for schedule: step
     warmup_epochs: int = 0
     patience: int = 8  # early stopping on validation loss; the best weights are kept
+    ema: float = 0.0  # decay per step of a moving average of the weights, used for validation and kept; 0: off
+    members: int = 1  # networks trained from seeds seed, seed + 1, ...; the model averages them
+    pseudo_labels: bool = False  # train a first network to fill the keypoints missing from training rows
     loss: Loss = "mse"
     normalize_targets: bool = True  # train on [-1, 1] targets instead of pixels
     stem_stride: int = 2  # 2 halves the stem's resolution: about 4x less compute
@@ -116,6 +119,8 @@ class ResNetParams:
         require(0 < self.gamma <= 1, "resnet.gamma", "must be in (0, 1]")
         require(0 <= self.warmup_epochs < self.epochs, "resnet.warmup_epochs", "must be in [0, epochs)")
         require(self.stem_stride in (1, 2), "resnet.stem_stride", "must be 1 or 2")
+        require(0 <= self.ema < 1, "resnet.ema", "must be in [0, 1) (0: off)")
+        require(self.members >= 1, "resnet.members", "must be >= 1")
 
 
 @dataclasses.dataclass(frozen=True)

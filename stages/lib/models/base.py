@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Callable, Protocol
+from typing import Callable
 
 import numpy as np
 
@@ -31,10 +31,6 @@ class Faces:
 Predictor = Callable[[np.ndarray], np.ndarray]
 # Called once per epoch with that epoch's metrics (train/loss, val/loss, val/rmse, lr, ...).
 EpochCallback = Callable[[int, dict[str, float]], None]
-
-
-class Trainer(Protocol):
-    def __call__(self, params, train: "Faces", val: "Faces", out_dir, on_epoch: EpochCallback) -> dict: ...
 
 
 def normalize_targets(keypoints: np.ndarray, enabled: bool) -> np.ndarray:

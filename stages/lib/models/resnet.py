@@ -2,8 +2,9 @@
 
 Stem conv 1->32 + BN + ReLU + max-pool, then five stages of two residual blocks (32, 64, 128,
 256, 512 channels; stride 2 with a 1x1 shortcut where the shape changes), global average pool,
-Linear(512, 30). Trained with a NaN-masked loss, Adam/AdamW, StepLR or warm-up + cosine, and
-early stopping on validation loss with the best weights kept.
+Linear(512, 30). Trained with a NaN-masked loss, Adam/AdamW, StepLR or warm-up + cosine, an
+optional moving average of the weights, and early stopping on validation loss with the best
+weights kept.
 
 CPU speed comes from feeding batches sliced out of one contiguous array (no per-item Dataset),
 a larger batch, channels-last memory and explicit thread settings: see bench/train.py.
@@ -11,6 +12,7 @@ a larger batch, channels-last memory and explicit thread settings: see bench/tra
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -22,6 +24,7 @@ from torch import nn
 from ..augment import augment_batch
 from ..metrics import rmse
 from ..params import ResNetParams
+from ..tta import with_flip_averaging
 from .base import (EpochCallback, Faces, Predictor, cpu_threads, denormalize_targets, epoch_order,
                    normalize_targets, target_unit_px)
 from .torch_losses import masked_loss
@@ -114,8 +117,8 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)
 
 
-def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:
-    torch.set_num_threads(cpu_threads(params.threads))
+def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: EpochCallback) -> tuple[dict, dict]:
+    """One network from params.seed: (its best state dict, on the CPU; a summary)."""
     seed_everything(params.seed)
     dev = device()
     bf16 = params.bf16 and bf16_supported()
@@ -125,6 +128,11 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
     optimizer_class = torch.optim.AdamW if params.optimizer == "adamw" else torch.optim.Adam
     optimizer = optimizer_class(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
     scheduler = _schedule(optimizer, params)
+    # An exponential moving average of the weights (and BatchNorm statistics) smooths out the
+    # last steps' noise; it is what is validated and kept when resnet.ema > 0.
+    averaged = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(params.ema), use_buffers=True) if params.ema else None
+    kept = averaged.module if averaged else model
     unit = target_unit_px(params.normalize_targets)
     val_targets = normalize_targets(val.keypoints, params.normalize_targets)
 
@@ -149,6 +157,8 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if averaged:
+                averaged.update_parameters(model)
             total += float(loss.detach())
             batches += 1
             images_seen += len(rows)
@@ -156,29 +166,85 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
 
-        val_pred = predict_array(model, val.images, params.channels_last)
+        val_pred = predict_array(kept, val.images, params.channels_last)
         val_loss = float(masked_loss(torch.from_numpy(val_pred), torch.from_numpy(val_targets), params.loss, unit))
         val_rmse = rmse(denormalize_targets(val_pred, params.normalize_targets), val.keypoints)
         on_epoch(epoch, {"train/loss": total / max(batches, 1), "val/loss": val_loss, "val/rmse": val_rmse,
                          "lr": lr, "images_per_s": images_seen / max(seconds, 1e-9)})
         if val_loss < best["val_loss"]:
             best = {"val_loss": val_loss, "val_rmse": val_rmse, "epoch": epoch,
-                    "state": copy.deepcopy(model.state_dict())}
+                    "state": copy.deepcopy(kept.state_dict())}
         elif epoch - best["epoch"] >= params.patience:
             break
 
-    model.load_state_dict(best["state"])
-    torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-                "stem_stride": params.stem_stride, "normalize_targets": params.normalize_targets},
-               Path(out_dir) / "model.pt")
-    return {"val_rmse": best["val_rmse"], "val_loss": best["val_loss"], "best_epoch": best["epoch"] + 1,
-            "epochs": epoch + 1, "train_seconds": round(seconds, 1),
-            "images_per_s": round(images_seen / max(seconds, 1e-9), 1), "device": dev.type, "bf16": bf16}
+    state = {k: v.cpu() for k, v in best["state"].items()}
+    return state, {"val_rmse": best["val_rmse"], "val_loss": best["val_loss"], "best_epoch": best["epoch"] + 1,
+                   "epochs": epoch + 1, "train_seconds": round(seconds, 1), "images": images_seen,
+                   "device": dev.type, "bf16": bf16}
+
+
+def pseudo_labelled(train: Faces, predict: Predictor) -> Faces:
+    """The missing keypoints of each row filled with predictions (flip-averaged); labels kept."""
+    predicted = with_flip_averaging(predict)(train.images)
+    return Faces(train.images, np.where(np.isnan(train.keypoints), predicted, train.keypoints).astype(np.float32))
+
+
+def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:
+    """resnet.members networks, seeds seed, seed + 1, ...; the saved model averages them.
+
+    With resnet.pseudo_labels a first network is trained as usual and labels the keypoints
+    missing from training rows; the kept networks then train on those rows, filled in.
+    """
+    torch.set_num_threads(cpu_threads(params.threads))
+    summaries, first_epoch = [], 0
+
+    def network(seed: int, faces: Faces) -> dict:
+        nonlocal first_epoch
+        offset = first_epoch  # one continuous curve, network after network
+        state, summary = train_network(dataclasses.replace(params, seed=seed), faces, val,
+                                       lambda epoch, metrics: on_epoch(offset + epoch, metrics))
+        summaries.append(summary)
+        first_epoch += summary["epochs"]
+        return state
+
+    teacher = None
+    if params.pseudo_labels:
+        teacher = {"state_dicts": [network(params.seed, train)], "stem_stride": params.stem_stride,
+                   "normalize_targets": params.normalize_targets}
+        train = pseudo_labelled(train, _predictor(teacher))
+    states = [network(params.seed + member, train) for member in range(params.members)]
+    saved = {"state_dicts": states, "stem_stride": params.stem_stride, "normalize_targets": params.normalize_targets}
+    torch.save(saved, Path(out_dir) / "model.pt")
+
+    images = sum(s.pop("images") for s in summaries)
+    seconds = sum(s["train_seconds"] for s in summaries)
+    kept = summaries[1:] if teacher else summaries
+    result = {**kept[0], "train_seconds": round(seconds, 1), "images_per_s": round(images / max(seconds, 1e-9), 1)}
+    if teacher:
+        result["pseudo_labeller"] = {k: summaries[0][k] for k in ("val_rmse", "best_epoch", "epochs")}
+    if len(summaries) > 1:
+        result["epochs"] = first_epoch
+    if params.members > 1:  # the figures of the average, and each member's
+        del result["val_loss"], result["best_epoch"]
+        result.update(val_rmse=rmse(_predictor(saved)(val.images), val.keypoints),
+                      members=[{k: s[k] for k in ("val_rmse", "best_epoch", "epochs")} for s in kept])
+    return result
+
+
+def _predictor(saved: dict) -> Predictor:
+    models = []
+    for state in saved.get("state_dicts") or [saved["state_dict"]]:
+        model = ResNet(saved["stem_stride"]).to(device())
+        model.load_state_dict(state)
+        models.append(model.eval())
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        outputs = [predict_array(model, images, False) for model in models]
+        mean = outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0, dtype=np.float64)
+        return denormalize_targets(mean, saved["normalize_targets"])
+
+    return predict
 
 
 def load(model_dir: Path) -> Predictor:
-    saved = torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True)
-    model = ResNet(saved["stem_stride"]).to(device())
-    model.load_state_dict(saved["state_dict"])
-    model.eval()
-    return lambda images: denormalize_targets(predict_array(model, images, False), saved["normalize_targets"])
+    return _predictor(torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True))
