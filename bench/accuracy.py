@@ -50,7 +50,7 @@ from stages.lib.metrics import rmse  # noqa: E402
 from stages.lib.models import load_predictor, model_params, train_model  # noqa: E402
 from stages.lib.models.base import Faces  # noqa: E402
 from stages.lib.params import AugmentParams, Params, parse_params  # noqa: E402
-from stages.lib.profile import load_profile, merge  # noqa: E402
+from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
 from stages.lib.tta import with_flip_averaging  # noqa: E402
 from stages.prepare import prepare  # noqa: E402
@@ -208,12 +208,7 @@ def main() -> None:
 
     raw = merge(yaml.safe_load((ROOT / "params.yaml").read_text()), load_profile(args.profile))
     for assignment in args.set:
-        key, value = assignment.split("=", 1)
-        *sections, leaf = key.split(".")
-        override = {leaf: yaml.safe_load(value)}
-        for section in reversed(sections):
-            override = {section: override}
-        raw = merge(raw, override)
+        raw = merge(raw, parse_assignment(assignment))
     params = parse_params(raw)
     print(f"{os.cpu_count()} cores; profile {args.profile} {' '.join(args.set)}", flush=True)
 

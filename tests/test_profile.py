@@ -9,7 +9,7 @@ import yaml
 
 from conftest import ROOT, environment
 from stages.lib.params import ParamsError, parse_params
-from stages.lib.profile import load_profile, merge, set_flags
+from stages.lib.profile import load_profile, merge, parse_assignment, set_flags
 
 
 def params_yaml() -> dict:
@@ -21,11 +21,7 @@ def apply_flags(base: dict, flags: list[str]) -> dict:
     assert flags[::2] == ["-S"] * (len(flags) // 2)
     result = base
     for assignment in flags[1::2]:
-        key, value = assignment.split("=", 1)
-        override = yaml.safe_load(value)
-        for part in reversed(key.split(".")):
-            override = {part: override}
-        result = merge(result, override)
+        result = merge(result, parse_assignment(assignment))
     return result
 
 
@@ -50,6 +46,14 @@ def test_set_flags_round_trip_through_yaml_like_dvc_parses_them():
 def test_a_value_that_cannot_be_a_flag_is_named():
     with pytest.raises(ParamsError, match="data.raw_dir"):
         set_flags({"data": {"raw_dir": "my data"}})
+
+
+def test_assignments_parse_like_dvc_set_flags():
+    assert parse_assignment("resnet.augment.rotate=0") == {"resnet": {"augment": {"rotate": 0}}}
+    assert parse_assignment("ensemble.weights=[0.7,0.3]") == {"ensemble": {"weights": [0.7, 0.3]}}
+    assert parse_assignment("resnet.loss=huber") == {"resnet": {"loss": "huber"}}
+    with pytest.raises(ParamsError, match="KEY=VALUE"):
+        parse_assignment("resnet.lr")
 
 
 def test_real_profile_is_valid_and_changes_what_it_says():

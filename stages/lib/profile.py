@@ -65,3 +65,14 @@ def set_flags(overrides: dict) -> list[str]:
     for key, value in _leaves(overrides):
         flags += ["-S", f"{key}={_flag_value(key, value)}"]
     return flags
+
+
+def parse_assignment(assignment: str) -> dict:
+    """`resnet.augment.rotate=0` (as `dvc exp run -S` takes it) -> {"resnet": {"augment": {"rotate": 0}}}."""
+    key, separator, value = assignment.partition("=")
+    if not separator or not key:
+        raise ParamsError(f"{assignment!r}: expected KEY=VALUE, e.g. resnet.lr=0.001")
+    override = yaml.safe_load(value)
+    for part in reversed(key.split(".")):
+        override = {part: override}
+    return override
