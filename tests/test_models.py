@@ -147,28 +147,3 @@ def test_resnet_with_pseudo_labels_trains_a_labeller_first(faces, tmp_path):
     assert summary["epochs"] == 4 and len(epochs) == 4 and summary["val_rmse"] != plain["val_rmse"]
     assert summary["val_rmse"] in epochs[2:]  # the kept network's own epochs
     assert rmse(load_predictor("resnet", tmp_path)(faces[1].images), faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)
-
-
-def test_batchnorm_recalibration_averages_the_batches_statistics(faces, tmp_path):
-    import torch
-
-    from stages.lib.models.resnet import ResNet, recalibrate_batchnorm, to_input
-
-    torch.manual_seed(0)
-    model = ResNet(stem_stride=2)
-    images = faces[0].images[:40]
-    seen = []
-    hook = model.features[1].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].mean(dim=(0, 2, 3))))
-    recalibrate_batchnorm(model, images, batch_size=16, channels_last=False, bf16=False)
-    hook.remove()
-    assert len(seen) == 3  # 16 + 16 + 8
-    assert torch.allclose(model.features[1].running_mean, torch.stack(seen).mean(dim=0), atol=1e-5)
-    assert model.features[1].momentum == 0.1
-    with torch.no_grad():  # evaluation now normalises with those averages
-        model.eval()
-        assert torch.isfinite(model(to_input(images[:4], torch.device("cpu"), False))).all()
-
-    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, epochs=1, bn_recalibrate=64))
-    summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: None)
-    predictions = load_predictor("resnet", tmp_path)(faces[1].images)
-    assert rmse(predictions, faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)

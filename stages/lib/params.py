@@ -103,7 +103,6 @@ class ResNetParams:
     patience: int = 8  # early stopping on validation loss; the best weights are kept
     ema: float = 0.0  # decay per step of a moving average of the weights, used for validation and kept; 0: off
     members: int = 1  # networks trained from seeds seed, seed + 1, ...; the model averages them
-    bn_recalibrate: int = 0  # training faces BatchNorm statistics are recomputed on after each epoch (0: off)
     pseudo_labels: bool = False  # train a first network to fill the keypoints missing from training rows
     loss: Loss = "mse"
     normalize_targets: bool = True  # train on [-1, 1] targets instead of pixels
@@ -122,7 +121,6 @@ class ResNetParams:
         require(self.stem_stride in (1, 2), "resnet.stem_stride", "must be 1 or 2")
         require(0 <= self.ema < 1, "resnet.ema", "must be in [0, 1) (0: off)")
         require(self.members >= 1, "resnet.members", "must be >= 1")
-        require(self.bn_recalibrate >= 0, "resnet.bn_recalibrate", "must be >= 0 (0: off)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -99,26 +99,6 @@ def predict_array(model: nn.Module, images: np.ndarray, channels_last: bool) -> 
     return torch.cat(outputs).numpy() if outputs else np.zeros((0, 30), np.float32)
 
 
-def recalibrate_batchnorm(model: nn.Module, images: np.ndarray, batch_size: int, channels_last: bool, bf16: bool) -> None:
-    """Running BatchNorm statistics recomputed as plain averages over `images`' batches.
-
-    The usual momentum-0.1 running averages follow the last ~10 batches only, which makes
-    evaluation jump from epoch to epoch even once the weights barely move.
-    """
-    dev = next(model.parameters()).device
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [m.momentum for m in norms]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a cumulative average
-    model.train()
-    with torch.no_grad(), _autocast(dev, bf16):
-        for start in range(0, len(images) - 1, batch_size):  # a last batch of 1 has no variance
-            model(to_input(images[start:start + batch_size], dev, channels_last))
-    for norm, momentum in zip(norms, momenta):
-        norm.momentum = momentum
-
-
 def _schedule(optimizer: torch.optim.Optimizer, params: ResNetParams) -> torch.optim.lr_scheduler.LRScheduler:
     if params.schedule == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, params.step_size, params.gamma)
@@ -156,7 +136,6 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
     unit = target_unit_px(params.normalize_targets)
     val_targets = normalize_targets(val.keypoints, params.normalize_targets)
 
-    calibration_rows = np.sort(np.random.default_rng([params.seed, 2]).permutation(len(train))[:params.bn_recalibrate])
     best = {"val_loss": math.inf, "epoch": -1, "state": None}
     images_seen, seconds = 0, 0.0
     for epoch in range(params.epochs):
@@ -183,8 +162,6 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
             total += float(loss.detach())
             batches += 1
             images_seen += len(rows)
-        if params.bn_recalibrate:
-            recalibrate_batchnorm(kept, train.images[calibration_rows], params.batch_size, params.channels_last, bf16)
         seconds += time.perf_counter() - started
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
