@@ -32,3 +32,32 @@ def test_mean_baseline_scores_like_the_anchor_and_is_reused(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "reused" in again.stdout
     assert json.loads((tmp_path / "results.json").read_text())[0]["test"] == row["test"]
+
+
+def load_bench():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_accuracy", ROOT / "bench" / "accuracy.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_trained_model_is_reused_only_while_its_params_are_unchanged():
+    import numpy as np
+
+    from stages.lib.models.base import Faces
+    from stages.lib.params import parse_params
+
+    bench = load_bench()
+    faces = Faces(np.zeros((5, 96, 96), np.uint8), np.zeros((5, 30), np.float32))
+    data = bench.DataSet("d", faces, faces, None)
+    default = bench.fingerprint(parse_params({}), "resnet", data)
+    # Spelling out a default changes nothing; a new option left at its default neither.
+    assert bench.fingerprint(parse_params({"resnet": {"members": 1, "augment": {"flip": False}}}), "resnet", data) == default
+    assert bench.fingerprint(parse_params({"resnet": {"lr": 0.002}}), "resnet", data) != default
+    assert bench.fingerprint(parse_params({"resnet": {"augment": {"flip": True}}}), "resnet", data) != default
+    assert bench.fingerprint(parse_params({"cnn": {"batch_size": 32}}), "resnet", data) == default
+    seed = bench.seed_recipe_params(parse_params({"resnet": {"pseudo_labels": True, "augment": {"flip": True}}})).resnet
+    assert not seed.pseudo_labels and not seed.augment.flip and seed.lr == 1e-4 and seed.schedule == "step"
