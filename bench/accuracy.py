@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -50,7 +49,7 @@ from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
 from stages.lib.metrics import rmse  # noqa: E402
 from stages.lib.models import load_predictor, model_params, train_model  # noqa: E402
 from stages.lib.models.base import Faces  # noqa: E402
-from stages.lib.params import Params, ResNetParams, parse_params  # noqa: E402
+from stages.lib.params import Params, ResNetParams, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
 from stages.lib.tta import with_flip_averaging  # noqa: E402
@@ -219,7 +218,7 @@ def main() -> None:
     parser.add_argument("--retrain", action="store_true", help="train again even where params are unchanged")
     args = parser.parse_args()
 
-    raw = merge(yaml.safe_load((ROOT / "params.yaml").read_text()), load_profile(args.profile))
+    raw = merge(read_yaml(ROOT / "params.yaml"), load_profile(args.profile))
     for assignment in args.set:
         raw = merge(raw, parse_assignment(assignment))
     params = parse_params(raw)

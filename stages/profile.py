@@ -13,7 +13,7 @@ import yaml
 
 from .lib.cli import run
 from .lib.io import atomic_file
-from .lib.params import parse_params
+from .lib.params import parse_params, read_yaml
 from .lib.profile import load_profile, merge, set_flags
 
 PARAMS_FILE = "params.yaml"
@@ -25,8 +25,7 @@ def main() -> None:
     parser.add_argument("--apply", action="store_true", help=f"write the merged params into {PARAMS_FILE}")
     args = parser.parse_args()
     overrides = load_profile(args.profile)
-    with open(PARAMS_FILE) as handle:
-        merged = merge(yaml.safe_load(handle), overrides)
+    merged = merge(read_yaml(PARAMS_FILE), overrides)
     parse_params(merged)  # a bad key or value fails here, naming it, before anything is written
     if args.apply:
         with atomic_file(PARAMS_FILE, "w") as handle:

@@ -289,12 +289,16 @@ def parse_params(raw: Any) -> Params:
     return build(Params, raw)
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
+def read_yaml(path: str | Path, missing: str = "not found; run from the project root") -> Any:
+    """A YAML file's contents; a missing or malformed file is a ParamsError naming it."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise ParamsError(f"{path}: not found; run from the project root") from None
+        raise ParamsError(f"{path}: {missing}") from None
     except yaml.YAMLError as error:
         raise ParamsError(f"{path}: not valid YAML: {error}") from None
-    return parse_params(raw)
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    return parse_params(read_yaml(path))

@@ -11,17 +11,11 @@ from typing import Any
 
 import yaml
 
-from .params import ParamsError
+from .params import ParamsError, read_yaml
 
 
 def load_profile(path: str | Path) -> dict:
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ParamsError(f"{path}: profile not found") from None
-    except yaml.YAMLError as error:
-        raise ParamsError(f"{path}: not valid YAML: {error}") from None
+    raw = read_yaml(path, missing="profile not found")
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: a profile is a mapping of params.yaml sections")
     return raw
