@@ -147,3 +147,35 @@ def test_resnet_with_pseudo_labels_trains_a_labeller_first(faces, tmp_path):
     assert summary["epochs"] == 4 and len(epochs) == 4 and summary["val_rmse"] != plain["val_rmse"]
     assert summary["val_rmse"] in epochs[2:]  # the kept network's own epochs
     assert rmse(load_predictor("resnet", tmp_path)(faces[1].images), faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+def test_soft_argmax_is_the_expected_cell_centre(normalized):
+    import torch
+
+    from stages.lib.models.base import normalize_targets
+    from stages.lib.models.resnet import soft_argmax
+
+    logits = torch.zeros(2, 3, 12, 12)
+    logits[0, 0, 3, 7] = 60.0  # all the mass on row 3, column 7: cells are 8 px wide
+    logits[0, 1, 0, 0] = logits[0, 1, 0, 11] = 60.0  # split between two cells of row 0
+    got = soft_argmax(logits, normalized).numpy()
+    expected_px = np.array([[59.5, 27.5, 47.5, 3.5, 47.5, 47.5],  # point 2 (uniform): the image centre
+                            [47.5, 47.5, 47.5, 47.5, 47.5, 47.5]])
+    np.testing.assert_allclose(got, normalize_targets(expected_px, normalized), atol=1e-5)
+
+
+def test_resnet_soft_argmax_head_learns_and_reloads(trained, faces, tmp_path):
+    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, head="soft_argmax"))
+    summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: None)
+    assert summary["val_rmse"] < 0.8 * trained["mean"][0]["val_rmse"]
+    predictions = load_predictor("resnet", tmp_path)(faces[1].images)
+    assert rmse(predictions, faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-3)
+
+
+def test_progress_bar_length_counts_every_network_the_resnet_trains():
+    from stages.train import total_epochs
+
+    assert total_epochs(ResNetParams(epochs=30)) == 30
+    assert total_epochs(ResNetParams(epochs=30, pseudo_labels=True, members=2)) == 90
+    assert total_epochs(CnnParams(adam=AdamPhase(epochs=20), sgd=SgdPhase(epochs=15))) == 35

@@ -38,6 +38,7 @@ def test_params_are_frozen():
         ({"patch": {"patch_size": 20}}, "patch.patch_size: must be odd"),
         ({"resnet": {"ema": 1.0}}, "resnet.ema: must be in [0, 1)"),
         ({"resnet": {"members": 0}}, "resnet.members: must be >= 1"),
+        ({"resnet": {"head": "heatmap"}}, "resnet.head: expected one of ['pool', 'soft_argmax'], got 'heatmap'"),
     ],
 )
 def test_bad_params_name_the_key(raw, message):

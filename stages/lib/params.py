@@ -107,6 +107,7 @@ class ResNetParams:
     loss: Loss = "mse"
     normalize_targets: bool = True  # train on [-1, 1] targets instead of pixels
     stem_stride: int = 2  # 2 halves the stem's resolution: about 4x less compute
+    head: Literal["pool", "soft_argmax"] = "pool"  # pool: Linear on pooled features; soft_argmax: heatmaps
     channels_last: bool = True
     bf16: bool = False  # bf16 autocast for training, where the CPU has native bf16
     threads: int = 0  # 0: every core this process may use

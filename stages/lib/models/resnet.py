@@ -1,10 +1,12 @@
-"""Model `resnet` (PyTorch): a ResNet of six stages, 32 -> 512 channels, direct regression.
+"""Model `resnet` (PyTorch): a ResNet of six stages, 32 -> 512 channels.
 
 Stem conv 1->32 + BN + ReLU + max-pool, then five stages of two residual blocks (32, 64, 128,
-256, 512 channels; stride 2 with a 1x1 shortcut where the shape changes), global average pool,
-Linear(512, 30). Trained with a NaN-masked loss, Adam/AdamW, StepLR or warm-up + cosine, an
-optional moving average of the weights, and early stopping on validation loss with the best
-weights kept.
+256, 512 channels; stride 2 with a 1x1 shortcut where the shape changes). Two heads: `pool`
+(direct regression: global average pool, Linear(512, 30)) and `soft_argmax` (integral
+regression: a light top-down decoder back to the 64-channel stage's resolution, one heatmap per
+keypoint, each keypoint the heatmap's expected position). Trained with a NaN-masked loss,
+Adam/AdamW, StepLR or warm-up + cosine, an optional moving average of the weights, and early
+stopping on validation loss with the best weights kept.
 
 CPU speed comes from feeding batches sliced out of one contiguous array (no per-item Dataset),
 a larger batch, channels-last memory and explicit thread settings: see bench/train.py.
@@ -20,13 +22,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..augment import augment_batch
+from ..keypoints import IMAGE_SIZE
 from ..metrics import rmse
 from ..params import ResNetParams
 from ..tta import with_flip_averaging
-from .base import (EpochCallback, Faces, Predictor, cpu_threads, denormalize_targets, epoch_order,
-                   normalize_targets, target_unit_px)
+from .base import (TARGET_CENTER, TARGET_SCALE, EpochCallback, Faces, Predictor, cpu_threads,
+                   denormalize_targets, epoch_order, normalize_targets, target_unit_px)
 from .torch_losses import masked_loss
 
 CHANNELS = (32, 64, 128, 256, 512)
@@ -48,8 +52,53 @@ class Block(nn.Module):
         return self.relu(self.body(x) + self.shortcut(x))
 
 
+class SoftArgmaxHead(nn.Module):
+    """Integral regression: each keypoint is the expectation of a softmax heatmap's cell centres.
+
+    The heatmaps come from the stages of CHANNELS[1:] merged top-down (1x1 lateral convs, bilinear
+    upsampling, sums), so they have the 64-channel stage's resolution (12x12 with stem stride 2)
+    and the deep stages' context. Coordinates are in the model's output units: [-1, 1] or pixels.
+    """
+
+    WIDTH = 128
+
+    def __init__(self, points: int, normalized: bool):
+        super().__init__()
+        self.lateral = nn.ModuleList(nn.Conv2d(c, self.WIDTH, 1, bias=False) for c in CHANNELS[1:])
+        self.mix = nn.Sequential(nn.Conv2d(self.WIDTH, self.WIDTH, 3, 1, 1, bias=False),
+                                 nn.BatchNorm2d(self.WIDTH), nn.ReLU(inplace=True))
+        self.heatmaps = nn.Conv2d(self.WIDTH, points, 1)
+        self.normalized = normalized
+
+    def forward(self, stages: list[torch.Tensor]) -> torch.Tensor:
+        x = self.lateral[-1](stages[-1])
+        for tap, lateral in zip(reversed(stages[:-1]), reversed(self.lateral[:-1])):
+            x = F.interpolate(x, size=tap.shape[-2:], mode="bilinear", align_corners=False) + lateral(tap)
+        x = self.mix(x)
+        # Logits and softmax in float32: bf16 logits would move the expectation by tenths of a pixel.
+        with torch.autocast(x.device.type, enabled=False):
+            return soft_argmax(self.heatmaps(x.float()), self.normalized)
+
+
+def soft_argmax(logits: torch.Tensor, normalized: bool) -> torch.Tensor:
+    """(N, K, H, W) heatmap logits over the image -> (N, 2K) expected x1, y1, x2, y2, ...
+
+    Cell centres are in pixels (pixel i's centre is i), or in [-1, 1] units when normalized.
+    """
+    n, points, h, w = logits.shape
+    p = torch.softmax(logits.flatten(2), dim=-1).view(n, points, h, w)
+
+    def centres(cells: int) -> torch.Tensor:
+        px = (torch.arange(cells, device=logits.device, dtype=p.dtype) + 0.5) * (IMAGE_SIZE / cells) - 0.5
+        return (px - TARGET_CENTER) / TARGET_SCALE if normalized else px
+
+    xs = (p.sum(dim=2) * centres(w)).sum(dim=-1)
+    ys = (p.sum(dim=3) * centres(h)).sum(dim=-1)
+    return torch.stack([xs, ys], dim=-1).flatten(1)
+
+
 class ResNet(nn.Module):
-    def __init__(self, stem_stride: int = 2, outputs: int = 30):
+    def __init__(self, stem_stride: int = 2, outputs: int = 30, head: str = "pool", normalized: bool = True):
         super().__init__()
         layers = [nn.Conv2d(1, CHANNELS[0], 5, stem_stride, 2, bias=False), nn.BatchNorm2d(CHANNELS[0]),
                   nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
@@ -59,9 +108,18 @@ class ResNet(nn.Module):
             layers += [Block(c_in, c_out, stride), Block(c_out, c_out, 1)]
             c_in = c_out
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(CHANNELS[-1], outputs)
+        # The outputs of the stages after the first, which the soft-argmax head merges.
+        self._taps = {len(layers) - 1 - 2 * i for i in range(len(CHANNELS) - 1)}
+        self.head = SoftArgmaxHead(outputs // 2, normalized) if head == "soft_argmax" else nn.Linear(CHANNELS[-1], outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.head, SoftArgmaxHead):
+            stages = []
+            for index, layer in enumerate(self.features):
+                x = layer(x)
+                if index in self._taps:
+                    stages.append(x)
+            return self.head(stages)
         pooled = self.features(x).mean(dim=(2, 3))
         # The regression head stays float32 under bf16 autocast: bf16's 8-bit mantissa would
         # round the [-1, 1] outputs to steps of up to 0.4 px.
@@ -122,7 +180,7 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
     seed_everything(params.seed)
     dev = device()
     bf16 = params.bf16 and bf16_supported()
-    model = ResNet(params.stem_stride).to(dev)
+    model = ResNet(params.stem_stride, head=params.head, normalized=params.normalize_targets).to(dev)
     if params.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer_class = torch.optim.AdamW if params.optimizer == "adamw" else torch.optim.Adam
@@ -207,13 +265,13 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         first_epoch += summary["epochs"]
         return state
 
+    architecture = {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets}
     teacher = None
     if params.pseudo_labels:
-        teacher = {"state_dicts": [network(params.seed, train)], "stem_stride": params.stem_stride,
-                   "normalize_targets": params.normalize_targets}
+        teacher = {"state_dicts": [network(params.seed, train)], **architecture}
         train = pseudo_labelled(train, _predictor(teacher))
     states = [network(params.seed + member, train) for member in range(params.members)]
-    saved = {"state_dicts": states, "stem_stride": params.stem_stride, "normalize_targets": params.normalize_targets}
+    saved = {"state_dicts": states, **architecture}
     torch.save(saved, Path(out_dir) / "model.pt")
 
     images = sum(s.pop("images") for s in summaries)
@@ -234,7 +292,8 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
 def _predictor(saved: dict) -> Predictor:
     models = []
     for state in saved.get("state_dicts") or [saved["state_dict"]]:
-        model = ResNet(saved["stem_stride"]).to(device())
+        model = ResNet(saved["stem_stride"], head=saved.get("head", "pool"),
+                       normalized=saved["normalize_targets"]).to(device())
         model.load_state_dict(state)
         models.append(model.eval())
 
