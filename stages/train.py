@@ -49,6 +49,9 @@ class EpochLog:
 
 
 def total_epochs(params) -> int:
+    """At most this many epochs (early stopping may end sooner): the bar's length."""
+    if hasattr(params, "members"):  # the ResNet's networks train one after another
+        return params.epochs * (params.members + params.pseudo_labels)
     if hasattr(params, "epochs"):
         return params.epochs
     if hasattr(params, "adam"):
