@@ -6,6 +6,7 @@ IdLookupTable and its score against solution.csv, against the issue's measured a
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -59,5 +60,17 @@ def test_a_trained_model_is_reused_only_while_its_params_are_unchanged():
     assert bench.fingerprint(parse_params({"resnet": {"lr": 0.002}}), "resnet", data) != default
     assert bench.fingerprint(parse_params({"resnet": {"augment": {"flip": True}}}), "resnet", data) != default
     assert bench.fingerprint(parse_params({"cnn": {"batch_size": 32}}), "resnet", data) == default
-    seed = bench.seed_recipe_params(parse_params({"resnet": {"pseudo_labels": True, "augment": {"flip": True}}})).resnet
-    assert not seed.pseudo_labels and not seed.augment.flip and seed.lr == 1e-4 and seed.schedule == "step"
+
+
+def test_bench_variants_train_the_resnet_with_their_own_params():
+    from stages.lib.params import parse_params
+
+    bench = load_bench()
+    profile = parse_params({"resnet": {"pseudo_labels": True, "members": 2, "augment": {"flip": True}}})
+    model, seed = bench.variant("seed-recipe", profile)
+    assert model == "resnet" and seed.cnn == profile.cnn
+    assert not seed.resnet.pseudo_labels and not seed.resnet.augment.flip and seed.resnet.members == 1
+    assert seed.resnet.lr == 1e-4 and seed.resnet.schedule == "step"
+    model, single = bench.variant("resnet-single", profile)  # the profile's ResNet, one kept network
+    assert model == "resnet" and single.resnet == dataclasses.replace(profile.resnet, members=1)
+    assert bench.variant("cnn", profile) == ("cnn", profile)

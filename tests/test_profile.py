@@ -59,7 +59,7 @@ def test_assignments_parse_like_dvc_set_flags():
 def test_real_profile_is_valid_and_changes_what_it_says():
     profile = load_profile(ROOT / "profiles" / "real.yaml")
     params = parse_params(merge(params_yaml(), profile))
-    assert params.resnet.loss == "huber"
+    assert params.resnet.loss == "huber" and params.resnet.head == "soft_argmax" and params.resnet.pseudo_labels
     assert params.resnet.augment.flip and params.resnet.augment.rotate == 0 and params.resnet.augment.shift == 0
     assert params.ensemble.models == ("resnet", "cnn")
     default = parse_params(params_yaml())
