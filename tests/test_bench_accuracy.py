@@ -66,11 +66,12 @@ def test_bench_variants_train_the_resnet_with_their_own_params():
     from stages.lib.params import parse_params
 
     bench = load_bench()
-    profile = parse_params({"resnet": {"pseudo_labels": True, "members": 2, "augment": {"flip": True}}})
+    profile = parse_params({"resnet": {"pseudo_labels": True, "members": 2, "head": "soft_argmax",
+                                       "augment": {"flip": True}}})
     model, seed = bench.variant("seed-recipe", profile)
     assert model == "resnet" and seed.cnn == profile.cnn
     assert not seed.resnet.pseudo_labels and not seed.resnet.augment.flip and seed.resnet.members == 1
-    assert seed.resnet.lr == 1e-4 and seed.resnet.schedule == "step"
+    assert seed.resnet.lr == 1e-4 and seed.resnet.schedule == "step" and seed.resnet.head == "pool"
     model, single = bench.variant("resnet-single", profile)  # the profile's ResNet, one kept network
     assert model == "resnet" and single.resnet == dataclasses.replace(profile.resnet, members=1)
     assert bench.variant("cnn", profile) == ("cnn", profile)
