@@ -1,15 +1,18 @@
-"""Stage `compare`: all models side by side in metrics/summary.json and metrics/summary.md.
+"""Stage `compare`: all models side by side in a summary JSON and a Markdown table.
 
-The best model is the one with the lowest validation RMSE.
+usage: python -m stages.compare METRICS_JSON... --json SUMMARY_JSON --markdown SUMMARY_MD
+
+Each METRICS_JSON is one model's (written by `evaluate`, naming its model). The best model is
+the one with the lowest validation RMSE.
 """
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 from .lib.cli import run
 from .lib.io import atomic_file, save_json
-from .lib.models import MODELS
 
 COLUMNS = (("rmse", "val RMSE (px)", "{:.4f}"), ("rmse_without_flip_tta", "no flip TTA", "{:.4f}"),
            ("mean_error_px", "mean error (px)", "{:.3f}"), ("within_2px", "within 2 px", "{:.1%}"),
@@ -33,10 +36,18 @@ def markdown(summary: dict) -> str:
 
 
 def main() -> None:
-    metrics = {name: json.loads(Path(f"metrics/{name}.json").read_text()) for name in MODELS}
+    parser = argparse.ArgumentParser(description="Compare the evaluated models.")
+    parser.add_argument("metrics", nargs="+", type=Path)
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--markdown", required=True)
+    args = parser.parse_args()
+    metrics = {}
+    for path in args.metrics:
+        record = json.loads(path.read_text())
+        metrics[record["model"]] = record
     summary = summarise(metrics)
-    save_json("metrics/summary.json", summary)
-    with atomic_file("metrics/summary.md", "w") as handle:
+    save_json(args.json, summary)
+    with atomic_file(args.markdown, "w") as handle:
         handle.write(markdown(summary))
     print(markdown(summary), end="")
 

@@ -1,8 +1,12 @@
 """Stage `generate`: write the embedded procedural data set in Kaggle's exact file format.
 
-Outputs `data/raw/sample/{training,test,IdLookupTable}.csv`, deterministic for `generate.seed`.
+usage: python -m stages.generate OUT_DIR   (writes OUT_DIR/{training,test,IdLookupTable}.csv)
+
+Deterministic for `generate.seed`.
 """
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 
@@ -11,8 +15,6 @@ from .lib.facegen import make_sample_data
 from .lib.io import atomic_dir
 from .lib.kaggle_csv import format_lookup_csv, format_test_csv, format_training_csv
 from .lib.params import GenerateParams, load_params
-
-OUT_DIR = "data/raw/sample"
 
 
 def write_sample_data(out_dir: str, params: GenerateParams) -> None:
@@ -25,9 +27,12 @@ def write_sample_data(out_dir: str, params: GenerateParams) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Write the embedded face data set.")
+    parser.add_argument("out", help="folder for the three CSV files")
+    out = parser.parse_args().out
     params = load_params()
-    write_sample_data(OUT_DIR, params.generate)
-    print(f"wrote {params.generate.n_train} training and {params.generate.n_test} test faces to {OUT_DIR}")
+    write_sample_data(out, params.generate)
+    print(f"wrote {params.generate.n_train} training and {params.generate.n_test} test faces to {out}")
 
 
 if __name__ == "__main__":

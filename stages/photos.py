@@ -1,5 +1,7 @@
 """Stage `photos`: a few real photos for the `predict` stage, from those scikit-image ships.
 
+usage: python -m stages.photos OUT_DIR
+
 - astronaut.png: Eileen Collins's NASA portrait, colour, one face.
 - pair.jpg: two copies of her face at different scales on one canvas: several faces per photo.
 - astronaut_exif_rotated.jpg: pixels stored rotated, with an EXIF orientation tag that undoes it.
@@ -7,6 +9,7 @@
 """
 from __future__ import annotations
 
+import argparse
 import io
 
 import numpy as np
@@ -15,7 +18,6 @@ from PIL import Image
 from .lib.cli import run
 from .lib.io import atomic_dir
 
-OUT_DIR = "data/photos"
 EXIF_ORIENTATION = 0x0112
 ROTATED_90_CW = 6  # "rotate 90 degrees clockwise to display"
 
@@ -45,11 +47,14 @@ def sample_photos() -> dict[str, bytes]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Write sample photos.")
+    parser.add_argument("out")
+    out = parser.parse_args().out
     photos = sample_photos()
-    with atomic_dir(OUT_DIR) as tmp:
+    with atomic_dir(out) as tmp:
         for name, content in photos.items():
             (tmp / name).write_bytes(content)
-    print(f"wrote {len(photos)} photos to {OUT_DIR}")
+    print(f"wrote {len(photos)} photos to {out}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Stage `prepare`: parse the raw Kaggle CSVs of `data.raw_dir` into `data/prepared/*.npz`.
+"""Stage `prepare`: parse the raw Kaggle CSVs of `data.raw_dir` into cached arrays.
+
+usage: python -m stages.prepare RAW_DIR OUT_DIR   (RAW_DIR: data.raw_dir, from dvc.yaml)
 
 - train.npz: images uint8 (N, 96, 96), keypoints float32 (N, 30) NaN where missing,
   image_ids int64 (1-based row numbers), names (the 30 column names).
@@ -7,6 +9,7 @@
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,6 @@ from .lib.kaggle_csv import read_lookup_csv, read_test_csv, read_training_csv
 from .lib.keypoints import COLUMNS
 from .lib.params import load_params
 
-OUT_DIR = "data/prepared"
 RAW_FILES = ("training.csv", "test.csv", "IdLookupTable.csv")
 HOW_TO_GET_KAGGLE = (
     "put Kaggle's training.csv, test.csv and IdLookupTable.csv there (or their .zip files), e.g. "
@@ -54,12 +56,16 @@ def prepare(raw_dir: Path) -> dict[str, dict[str, np.ndarray]]:
 
 
 def main() -> None:
-    params = load_params()
-    raw_dir = Path(params.data.raw_dir)
+    parser = argparse.ArgumentParser(description="Parse the raw Kaggle CSVs.")
+    parser.add_argument("raw_dir", type=Path, help="data.raw_dir")
+    parser.add_argument("out", help="folder for train.npz, test.npz and lookup.npz")
+    args = parser.parse_args()
+    load_params()  # a bad params.yaml stops here, naming the key
+    raw_dir = args.raw_dir
     if not raw_dir.is_dir():
         raise DataError(f"{raw_dir}: no such folder; " + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
     arrays = prepare(raw_dir)
-    with atomic_dir(OUT_DIR) as tmp:
+    with atomic_dir(args.out) as tmp:
         for name, contents in arrays.items():
             save_npz(tmp / f"{name}.npz", **contents)
     train = arrays["train"]["keypoints"]

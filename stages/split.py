@@ -1,37 +1,28 @@
-"""Stage `split`: seeded, stratified train/validation split of `data/prepared/train.npz`.
+"""Stage `split`: seeded, stratified train/validation split of the prepared training faces.
+
+usage: python -m stages.split PREPARED_TRAIN_NPZ OUT_DIR   (writes OUT_DIR/train.npz, val.npz)
 
 Stratified on "all 15 keypoints labelled", so both parts keep the fully-labelled share.
 """
 from __future__ import annotations
 
-import numpy as np
+import argparse
 
 from .lib.cli import run
 from .lib.io import atomic_dir, load_npz, save_npz
-from .lib.params import SplitParams, load_params
-
-IN_FILE = "data/prepared/train.npz"
-OUT_DIR = "data/split"
-
-
-def split_indices(keypoints: np.ndarray, params: SplitParams) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted (train, val) row indices; each stratum gives round(val_fraction * size) to val."""
-    full = ~np.isnan(keypoints).any(axis=1)
-    rng = np.random.default_rng(params.seed)
-    val = []
-    for stratum in (np.flatnonzero(full), np.flatnonzero(~full)):
-        n_val = int(round(params.val_fraction * len(stratum)))
-        val.append(rng.permutation(stratum)[:n_val])
-    val = np.sort(np.concatenate(val))
-    train = np.setdiff1d(np.arange(len(keypoints)), val)
-    return train, val
+from .lib.params import load_params
+from .lib.split import split_indices
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Split the prepared training faces 80/20.")
+    parser.add_argument("prepared", help="the prepared training faces (train.npz)")
+    parser.add_argument("out", help="folder for train.npz and val.npz")
+    args = parser.parse_args()
     params = load_params()
-    data = load_npz(IN_FILE)
+    data = load_npz(args.prepared)
     train, val = split_indices(data["keypoints"], params.split)
-    with atomic_dir(OUT_DIR) as tmp:
+    with atomic_dir(args.out) as tmp:
         for name, rows in (("train", train), ("val", val)):
             save_npz(tmp / f"{name}.npz", images=data["images"][rows],
                      keypoints=data["keypoints"][rows], image_ids=data["image_ids"][rows],

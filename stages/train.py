@@ -1,16 +1,19 @@
-"""Stage `train@<model>`: train one registered model on `data/split` into `models/<model>/`.
+"""Stage `train@<model>`: train one registered model on the split faces.
 
-usage: python -m stages.train MODEL
+usage: python -m stages.train MODEL SPLIT_DIR OUT_DIR   (e.g. resnet data/split models/resnet)
 
-Writes model files, `train.json` (summary) and `live/` (DVCLive per-epoch curves) into a
-temp folder that replaces `models/<model>/` only when training has finished: a killed run
-leaves the previous model in place, and `dvc repro` trains again cleanly.
+Writes model files, `train.json` (the summary, a DVC metric), `timing.json` (training time and
+speed, kept out of the compared metrics) and `live/` (DVCLive per-epoch curves) into a temp
+folder that replaces OUT_DIR only when training has finished: a killed run leaves the previous
+model in place, and `dvc repro` trains again cleanly. An ensemble finds its members beside
+OUT_DIR.
 """
 from __future__ import annotations
 
 import argparse
 import math
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -19,8 +22,6 @@ from .lib.io import atomic_dir, load_npz, save_json
 from .lib.models import MODELS, model_params, train_model
 from .lib.models.base import Faces
 from .lib.params import load_params
-
-SPLIT_DIR = "data/split"
 
 
 class EpochLog:
@@ -48,32 +49,25 @@ class EpochLog:
         self.live.end()
 
 
-def total_epochs(params) -> int:
-    """At most this many epochs (early stopping may end sooner): the bar's length."""
-    if hasattr(params, "members"):  # the ResNet's networks train one after another
-        return params.epochs * (params.members + params.pseudo_labels)
-    if hasattr(params, "epochs"):
-        return params.epochs
-    if hasattr(params, "adam"):
-        return params.adam.epochs + params.sgd.epochs
-    return 1
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Train one model of the registry.")
     parser.add_argument("model", choices=sorted(MODELS))
-    name = parser.parse_args().model
+    parser.add_argument("split", type=Path, help="folder with train.npz and val.npz")
+    parser.add_argument("out", type=Path, help="the model's folder")
+    args = parser.parse_args()
+    name = args.model
     params = load_params()
-    train = Faces.from_arrays(load_npz(f"{SPLIT_DIR}/train.npz"))
-    val = Faces.from_arrays(load_npz(f"{SPLIT_DIR}/val.npz"))
-    with atomic_dir(f"models/{name}") as tmp:
-        log = EpochLog(name, tmp / "live", total_epochs(model_params(params, name)))
+    train = Faces.from_arrays(load_npz(args.split / "train.npz"))
+    val = Faces.from_arrays(load_npz(args.split / "val.npz"))
+    with atomic_dir(args.out) as tmp:
+        log = EpochLog(name, tmp / "live", model_params(params, name).max_epochs)
         try:
             summary = train_model(name, params, train, val, tmp, log)
         finally:
             log.close()
+        save_json(tmp / "timing.json", summary.pop("timing", {}))
         save_json(tmp / "train.json", {"model": name, **summary})
-    print(f"{name}: best val RMSE {summary['val_rmse']:.4f} px -> models/{name}/")
+    print(f"{name}: val RMSE {summary['val_rmse']:.4f} px -> {args.out}/")
 
 
 if __name__ == "__main__":

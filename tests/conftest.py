@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stages.lib.params import Params, parse_params, read_yaml
 from stages.lib.profile import merge
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +19,14 @@ YOUTUBE_FACES = SHARED_DATA / "youtube-faces-15"
 
 # Small enough that the whole pipeline runs in about a minute.
 TINY_PARAMS = yaml.safe_load((ROOT / "profiles" / "tiny.yaml").read_text())
+
+
+def params_with(overrides: dict) -> Params:
+    """params.yaml, the one source of defaults, with `overrides` laid over it."""
+    return parse_params(merge(read_yaml(ROOT / "params.yaml"), overrides))
+
+
+NO_AUGMENT = {key: 0 for key in ("rotate", "scale", "shift", "brightness", "contrast", "blur")} | {"flip": False}
 
 
 def project_files() -> list[str]:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from stages.lib.models.keras_losses import masked_loss as keras_masked_loss
-from stages.lib.models.torch_losses import WING_EPS_PX, WING_W_PX, masked_loss
+from stages.lib.models.cnn.losses import masked_loss as keras_masked_loss
+from stages.lib.models.resnet.losses import WING_EPS_PX, WING_W_PX, masked_loss
 
 NAN = float("nan")
 

@@ -5,18 +5,19 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import NO_AUGMENT, ROOT, params_with
 from stages.lib.facegen import make_sample_data
 from stages.lib.metrics import rmse
 from stages.lib.models import MODELS, load_predictor, train_model
 from stages.lib.models.base import Faces
-from stages.lib.params import AdamPhase, AugmentParams, CnnParams, Params, ResNetParams, SgdPhase, load_params
+from stages.lib.params import AdamPhase, AugmentParams, load_params
 
 # Enough to learn something in well under a minute per model on 2 cores.
-QUICK = Params(
-    resnet=ResNetParams(epochs=8, batch_size=16, lr=1e-3, warmup_epochs=0, threads=2),
-    cnn=CnnParams(batch_size=16, threads=2, adam=AdamPhase(epochs=7), sgd=SgdPhase(epochs=1, lr=0.005)),
-)
+QUICK = params_with({
+    "resnet": {"epochs": 8, "batch_size": 16, "lr": 1e-3, "warmup_epochs": 0, "threads": 2, "augment": NO_AUGMENT},
+    "cnn": {"batch_size": 16, "threads": 2, "adam": {"epochs": 7}, "sgd": {"epochs": 1, "lr": 0.005},
+            "augment": NO_AUGMENT},
+})
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,10 @@ def trained(faces, tmp_path_factory):
 
 
 def test_registry_matches_dvc_yaml_and_params():
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    assert stages["train"]["foreach"] + ["ensemble"] == list(MODELS)
-    assert stages["train_ensemble"]["cmd"] == "python -m stages.train ensemble"
-    assert stages["evaluate"]["foreach"] == list(MODELS)
+    config = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    variables = {k: v for entry in config["vars"] for k, v in entry.items()}
+    assert list(variables["trained"]) + ["ensemble"] == list(MODELS)
+    assert list(variables["evaluated"]) == list(MODELS)
     params = load_params(ROOT / "params.yaml")
     assert all(dataclasses.is_dataclass(getattr(params, name)) for name in MODELS)
     for entry in MODELS.values():
@@ -86,7 +87,7 @@ def test_ensemble_averages_its_members(trained, faces):
 def test_resnet_training_is_deterministic(faces, tmp_path):
     # Same seed, data and thread count: bit-identical on the CPU.
     params = dataclasses.replace(QUICK, resnet=dataclasses.replace(
-        QUICK.resnet, epochs=2, augment=AugmentParams(flip=True, rotate=10, shift=3, blur=0.3)))
+        QUICK.resnet, epochs=2, augment=dataclasses.replace(AugmentParams.off(), flip=True, rotate=10, shift=3, blur=0.3)))
     runs = [train_model("resnet", params, *faces, tmp_path / str(i), lambda e, m: None) for i in range(2)]
     assert runs[0]["val_rmse"] == runs[1]["val_rmse"]
     other = dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, seed=1))
@@ -96,7 +97,8 @@ def test_resnet_training_is_deterministic(faces, tmp_path):
 def test_cnn_training_is_deterministic(faces, tmp_path):
     # TensorFlow with op determinism on: equal to within 1e-6 relative (float32 round-off).
     params = dataclasses.replace(QUICK, cnn=dataclasses.replace(
-        QUICK.cnn, adam=AdamPhase(epochs=1), sgd=SgdPhase(epochs=1), augment=AugmentParams(flip=True, shift=3)))
+        QUICK.cnn, adam=AdamPhase(epochs=1, lr=QUICK.cnn.adam.lr), sgd=dataclasses.replace(QUICK.cnn.sgd, epochs=1),
+        augment=dataclasses.replace(AugmentParams.off(), flip=True, shift=3)))
     runs = [train_model("cnn", params, *faces, tmp_path / str(i), lambda e, m: None) for i in range(2)]
     assert runs[0]["val_rmse"] == pytest.approx(runs[1]["val_rmse"], rel=1e-6)
 
@@ -115,7 +117,8 @@ def test_resnet_members_average_networks_of_successive_seeds(faces, tmp_path):
     epochs = []
     params = dataclasses.replace(QUICK, resnet=dataclasses.replace(base, members=2))
     summary = train_model("resnet", params, *faces, tmp_path / "both", lambda e, m: epochs.append(e))
-    assert [m["val_rmse"] for m in summary["members"]] == [s["val_rmse"] for s, _ in singles]
+    assert [n["val_rmse"] for n in summary["networks"]] == [s["val_rmse"] for s, _ in singles]
+    assert [n["seed"] for n in summary["networks"]] == [0, 1]
     assert epochs == list(range(summary["epochs"])) and summary["epochs"] == 4
     predictions = load_predictor("resnet", tmp_path / "both")(faces[1].images)
     assert np.allclose(predictions, (singles[0][1] + singles[1][1]) / 2, atol=1e-4)
@@ -143,9 +146,12 @@ def test_resnet_with_pseudo_labels_trains_a_labeller_first(faces, tmp_path):
     summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: epochs.append(m["val/rmse"]))
     plain = train_model("resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, pseudo_labels=False)),
                         *faces, tmp_path / "plain", lambda e, m: None)
-    assert summary["pseudo_labeller"]["val_rmse"] == plain["val_rmse"]  # the labeller is a plain run
+    labeller, kept = summary["networks"]
+    assert labeller["role"] == "pseudo_labeller" and kept["role"] == "member"
+    assert labeller["val_rmse"] == plain["networks"][0]["val_rmse"]  # the labeller is a plain run
     assert summary["epochs"] == 4 and len(epochs) == 4 and summary["val_rmse"] != plain["val_rmse"]
-    assert summary["val_rmse"] in epochs[2:]  # the kept network's own epochs
+    assert kept["val_rmse"] in epochs[2:]  # the kept network's own epochs
+    assert summary.keys() == plain.keys()  # the same summary whatever the options
     assert rmse(load_predictor("resnet", tmp_path)(faces[1].images), faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)
 
 
@@ -153,29 +159,31 @@ def test_resnet_with_pseudo_labels_trains_a_labeller_first(faces, tmp_path):
 def test_soft_argmax_is_the_expected_cell_centre(normalized):
     import torch
 
-    from stages.lib.models.base import normalize_targets
-    from stages.lib.models.resnet import soft_argmax
+    from stages.lib.models.base import Targets
+    from stages.lib.models.resnet.network import soft_argmax
 
     logits = torch.zeros(2, 3, 12, 12)
     logits[0, 0, 3, 7] = 60.0  # all the mass on row 3, column 7: cells are 8 px wide
     logits[0, 1, 0, 0] = logits[0, 1, 0, 11] = 60.0  # split between two cells of row 0
-    got = soft_argmax(logits, normalized).numpy()
+    got = soft_argmax(logits, Targets(normalized)).numpy()
     expected_px = np.array([[59.5, 27.5, 47.5, 3.5, 47.5, 47.5],  # point 2 (uniform): the image centre
                             [47.5, 47.5, 47.5, 47.5, 47.5, 47.5]])
-    np.testing.assert_allclose(got, normalize_targets(expected_px, normalized), atol=1e-5)
+    np.testing.assert_allclose(got, Targets(normalized).encode(expected_px), atol=1e-5)
 
 
-def test_resnet_soft_argmax_head_learns_and_reloads(trained, faces, tmp_path):
-    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, head="soft_argmax"))
+def test_resnet_pool_head_learns_and_reloads(trained, faces, tmp_path):
+    assert QUICK.resnet.head == "soft_argmax"  # params.yaml's, trained by the fixture
+    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, head="pool"))
     summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: None)
     assert summary["val_rmse"] < 0.8 * trained["mean"][0]["val_rmse"]
     predictions = load_predictor("resnet", tmp_path)(faces[1].images)
     assert rmse(predictions, faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-3)
 
 
-def test_progress_bar_length_counts_every_network_the_resnet_trains():
-    from stages.train import total_epochs
-
-    assert total_epochs(ResNetParams(epochs=30)) == 30
-    assert total_epochs(ResNetParams(epochs=30, pseudo_labels=True, members=2)) == 90
-    assert total_epochs(CnnParams(adam=AdamPhase(epochs=20), sgd=SgdPhase(epochs=15))) == 35
+def test_max_epochs_counts_every_network_the_resnet_trains():
+    resnet = dataclasses.replace(QUICK.resnet, epochs=30)
+    assert resnet.max_epochs == 30
+    assert dataclasses.replace(resnet, pseudo_labels=True, members=2).max_epochs == 90
+    assert dataclasses.replace(QUICK.cnn, adam=AdamPhase(epochs=20, lr=1e-3),
+                               sgd=dataclasses.replace(QUICK.cnn.sgd, epochs=15)).max_epochs == 35
+    assert QUICK.mean.max_epochs == QUICK.patch.max_epochs == 1

@@ -1,8 +1,8 @@
 import pytest
 import yaml
 
-from conftest import ROOT
-from stages.lib.params import GenerateParams, ParamsError, Params, load_params, parse_params
+from conftest import ROOT, params_with
+from stages.lib.params import ParamsError, Params, load_params, parse_params, read_yaml
 
 
 def test_the_committed_params_file_is_valid():
@@ -13,7 +13,7 @@ def test_the_committed_params_file_is_valid():
 
 
 def test_params_are_frozen():
-    params = parse_params({})
+    params = params_with({})
     with pytest.raises(Exception):
         params.split.seed = 3
 
@@ -39,17 +39,28 @@ def test_params_are_frozen():
         ({"resnet": {"ema": 1.0}}, "resnet.ema: must be in [0, 1)"),
         ({"resnet": {"members": 0}}, "resnet.members: must be >= 1"),
         ({"resnet": {"head": "heatmap"}}, "resnet.head: expected one of ['pool', 'soft_argmax'], got 'heatmap'"),
+        ({"ensemble": {"models": ["resnet", "nope"]}}, "ensemble.models[1]: unknown model 'nope'"),
+        ({"predict": {"model": "nope"}}, "predict.model: unknown model 'nope'"),
     ],
 )
 def test_bad_params_name_the_key(raw, message):
     with pytest.raises(ParamsError) as error:
-        parse_params(raw)
+        params_with(raw)
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize("section, key", [("resnet", "bf16"), ("split", "seed"), ("cnn", "sgd")])
+def test_every_key_must_be_set_in_params_yaml(section, key):
+    """params.yaml is the only source of values: a key left out is an error, not a default."""
+    raw = read_yaml(ROOT / "params.yaml")
+    del raw[section][key]
+    with pytest.raises(ParamsError, match=rf"{section}\.{key}: missing"):
+        parse_params(raw)
+
+
 def test_ints_are_accepted_for_floats():
-    params = parse_params({"generate": {"full_fraction": 1}})
-    assert params.generate == GenerateParams(full_fraction=1.0)
+    params = params_with({"generate": {"full_fraction": 1}})
+    assert params.generate.full_fraction == 1.0
     assert isinstance(params.generate.full_fraction, float)
 
 

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import params_with
 from stages import predict as predict_stage
 from stages.lib.facegen import Style, draw_face
 from stages.lib.models import train_model
 from stages.lib.models.base import Faces
-from stages.lib.params import Params
 from stages.lib.photo import Frame, PhotoError, crop, detect_faces, read_photo
 from stages.photos import sample_photos
 
@@ -28,7 +28,7 @@ def mean_model(tmp_path_factory):
     drawn = [draw_face(np.random.default_rng(i)) for i in range(20)]
     faces = Faces(np.stack([d[0] for d in drawn]), np.stack([d[1] for d in drawn]))
     models = tmp_path_factory.mktemp("models")
-    train_model("mean", Params(), faces, faces, models / "mean", lambda e, m: None)
+    train_model("mean", params_with({}), faces, faces, models / "mean", lambda e, m: None)
     return models
 
 

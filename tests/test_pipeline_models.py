@@ -87,7 +87,7 @@ def test_editing_resnet_params_reruns_only_the_resnet_chain(project):
 def test_killed_training_keeps_the_previous_model_and_repro_recovers(project):
     before = digest(project, "models/resnet")
     project.set_params({"resnet": {"epochs": 30}})
-    process = subprocess.Popen([sys.executable, "-m", "stages.train", "resnet"], cwd=project.path,
+    process = subprocess.Popen([sys.executable, "-m", "stages.train", "resnet", "data/split", "models/resnet"], cwd=project.path,
                                env=environment(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in process.stdout:
         if line.startswith("resnet epoch 1:"):

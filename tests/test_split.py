@@ -1,7 +1,7 @@
 import numpy as np
 
 from stages.lib.params import SplitParams
-from stages.split import split_indices
+from stages.lib.split import split_indices
 
 
 def labels(n: int, full_share: float, seed: int = 0) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
+from .errors import UserError
 from .keypoints import COLUMNS, IMAGE_SIZE
 
 N_PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -25,7 +26,7 @@ LOOKUP_HEADER = ("RowId", "ImageId", "FeatureName", "Location")
 _BLOCK_ROWS = 256
 
 
-class CsvFormatError(ValueError):
+class CsvFormatError(UserError):
     """Bad input: the message names the file, the line and the column."""
 
     def __init__(self, path, line: int | None, column: str | None, message: str):

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 IMAGE_SIZE = 96
@@ -28,6 +30,9 @@ KEYPOINTS: tuple[str, ...] = (
 N_KEYPOINTS = len(KEYPOINTS)
 COLUMNS: tuple[str, ...] = tuple(f"{k}_{axis}" for k in KEYPOINTS for axis in "xy")
 N_COLUMNS = len(COLUMNS)
+
+# What every trained model is used as: images uint8 (N, 96, 96) -> keypoints float32 (N, 30) in pixels.
+Predictor = Callable[[np.ndarray], np.ndarray]
 
 # The four keypoints that every Kaggle training row has; the other 11 are often missing.
 CORE_KEYPOINTS: tuple[str, ...] = (

@@ -1,6 +1,8 @@
 """`params.yaml`, loaded once into typed, frozen, validated dataclasses.
 
-Every error names the offending key, e.g. `split.val_fraction: expected a number, got 'x'`.
+`params.yaml` is the one source of every value: the dataclasses declare types and ranges, not
+defaults, and every key must be set. Every error names the offending key, e.g.
+`split.val_fraction: expected a number, got 'x'`.
 """
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from .errors import UserError
 
 
-class ParamsError(ValueError):
+class ParamsError(UserError):
     """A key in params.yaml is unknown, missing, ill-typed or out of range."""
 
 
@@ -24,17 +27,17 @@ def require(condition: bool, key: str, message: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class DataParams:
-    raw_dir: str = "data/raw/sample"
+    raw_dir: str
 
 
 @dataclasses.dataclass(frozen=True)
 class GenerateParams:
     """Sizes and seed of the embedded procedural face data set."""
 
-    seed: int = 2024
-    n_train: int = 3000
-    n_test: int = 500
-    full_fraction: float = 0.3
+    seed: int
+    n_train: int
+    n_test: int
+    full_fraction: float
 
     def __post_init__(self) -> None:
         require(self.n_train >= 1, "generate.n_train", "must be >= 1")
@@ -44,22 +47,31 @@ class GenerateParams:
 
 @dataclasses.dataclass(frozen=True)
 class SplitParams:
-    val_fraction: float = 0.2
-    seed: int = 42
+    val_fraction: float
+    seed: int
 
     def __post_init__(self) -> None:
         require(0.0 < self.val_fraction < 1.0, "split.val_fraction", "must be in (0, 1)")
 
 
+class ModelParams:
+    """A model's section of params.yaml: one per name of the model registry."""
+
+    @property
+    def max_epochs(self) -> int:
+        """At most this many epochs (early stopping may end sooner)."""
+        return 1
+
+
 @dataclasses.dataclass(frozen=True)
-class MeanParams:
+class MeanParams(ModelParams):
     """The mean-coordinates baseline has nothing to tune; the section exists for symmetry."""
 
 
 @dataclasses.dataclass(frozen=True)
-class PatchParams:
-    patch_size: int = 21
-    search_radius: int = 2
+class PatchParams(ModelParams):
+    patch_size: int
+    search_radius: int
 
     def __post_init__(self) -> None:
         require(self.patch_size >= 3 and self.patch_size % 2 == 1, "patch.patch_size", "must be odd and >= 3")
@@ -70,13 +82,13 @@ class PatchParams:
 class AugmentParams:
     """On-the-fly augmentation; every amount is the half-width of a uniform draw."""
 
-    flip: bool = False  # horizontal flip with left/right keypoint names swapped
-    rotate: float = 0.0  # degrees
-    scale: float = 0.0  # fraction, e.g. 0.1 for 0.9..1.1
-    shift: float = 0.0  # pixels
-    brightness: float = 0.0  # fraction of the 0..255 range
-    contrast: float = 0.0  # fraction
-    blur: float = 0.0  # probability of a Gaussian blur (sigma 0.4..1.2)
+    flip: bool  # horizontal flip with left/right keypoint names swapped
+    rotate: float  # degrees
+    scale: float  # fraction, e.g. 0.1 for 0.9..1.1
+    shift: float  # pixels
+    brightness: float  # fraction of the 0..255 range
+    contrast: float  # fraction
+    blur: float  # probability of a Gaussian blur (sigma 0.4..1.2)
 
     def __post_init__(self) -> None:
         for name in ("rotate", "scale", "shift", "brightness", "contrast"):
@@ -84,34 +96,38 @@ class AugmentParams:
         require(self.scale < 1, "augment.scale", "must be < 1")
         require(0 <= self.blur <= 1, "augment.blur", "must be a probability in [0, 1]")
 
+    @staticmethod
+    def off() -> "AugmentParams":
+        return AugmentParams(flip=False, rotate=0.0, scale=0.0, shift=0.0, brightness=0.0, contrast=0.0, blur=0.0)
+
 
 Loss = Literal["mse", "huber", "wing"]
 
 
 @dataclasses.dataclass(frozen=True)
-class ResNetParams:
-    seed: int = 0
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    optimizer: Literal["adam", "adamw"] = "adamw"
-    schedule: Literal["step", "cosine"] = "cosine"
-    step_size: int = 10  # StepLR period (epochs), for schedule: step
-    gamma: float = 0.1  # StepLR factor, for schedule: step
-    warmup_epochs: int = 0
-    patience: int = 8  # early stopping on validation loss; the best weights are kept
-    ema: float = 0.0  # decay per step of a moving average of the weights, used for validation and kept; 0: off
-    members: int = 1  # networks trained from seeds seed, seed + 1, ...; the model averages them
-    pseudo_labels: bool = False  # train a first network to fill the keypoints missing from training rows
-    loss: Loss = "mse"
-    normalize_targets: bool = True  # train on [-1, 1] targets instead of pixels
-    stem_stride: int = 2  # 2 halves the stem's resolution: about 4x less compute
-    head: Literal["pool", "soft_argmax"] = "pool"  # pool: Linear on pooled features; soft_argmax: heatmaps
-    channels_last: bool = True
-    bf16: bool = False  # bf16 autocast for training, where the CPU has native bf16
-    threads: int = 0  # 0: every core this process may use
-    augment: AugmentParams = AugmentParams()
+class ResNetParams(ModelParams):
+    seed: int
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    optimizer: Literal["adam", "adamw"]
+    schedule: Literal["step", "cosine"]
+    step_size: int  # StepLR period (epochs), for schedule: step
+    gamma: float  # StepLR factor, for schedule: step
+    warmup_epochs: int
+    patience: int  # early stopping on validation loss; the best weights are kept
+    ema: float  # decay per step of a moving average of the weights, used for validation and kept; 0: off
+    members: int  # networks trained from seeds seed, seed + 1, ...; the model averages them
+    pseudo_labels: bool  # train a first network to fill the keypoints missing from training rows
+    loss: Loss
+    normalize_targets: bool  # train on [-1, 1] targets instead of pixels
+    stem_stride: int  # 2 halves the stem's resolution: about 4x less compute
+    head: Literal["pool", "soft_argmax"]  # pool: Linear on pooled features; soft_argmax: heatmaps
+    channels_last: bool
+    bf16: bool  # bf16 autocast for training, where the CPU has native bf16
+    threads: int  # 0: every core this process may use
+    augment: AugmentParams
 
     def __post_init__(self) -> None:
         _check_training("resnet", self.epochs, self.batch_size, self.lr, self.patience, self.threads)
@@ -123,35 +139,40 @@ class ResNetParams:
         require(0 <= self.ema < 1, "resnet.ema", "must be in [0, 1) (0: off)")
         require(self.members >= 1, "resnet.members", "must be >= 1")
 
+    @property
+    def max_epochs(self) -> int:
+        # The pseudo-labelling network and each member train one after another.
+        return self.epochs * (self.members + self.pseudo_labels)
+
 
 @dataclasses.dataclass(frozen=True)
 class AdamPhase:
-    epochs: int = 20
-    lr: float = 1e-3
+    epochs: int
+    lr: float
 
 
 @dataclasses.dataclass(frozen=True)
 class SgdPhase:
-    epochs: int = 20
-    lr: float = 0.01
-    momentum: float = 0.9
-    plateau_factor: float = 0.5  # ReduceLROnPlateau
-    plateau_patience: int = 3
-    patience: int = 8  # early stopping; the best checkpoint is kept
+    epochs: int
+    lr: float
+    momentum: float
+    plateau_factor: float  # ReduceLROnPlateau
+    plateau_patience: int
+    patience: int  # early stopping; the best checkpoint is kept
 
 
 @dataclasses.dataclass(frozen=True)
-class CnnParams:
-    seed: int = 0
-    batch_size: int = 64
-    loss: Loss = "huber"
-    huber_delta: float = 1.0  # in pixels
-    dropout: float = 0.1
-    normalize_targets: bool = True
-    threads: int = 0
-    adam: AdamPhase = AdamPhase()
-    sgd: SgdPhase = SgdPhase()
-    augment: AugmentParams = AugmentParams()
+class CnnParams(ModelParams):
+    seed: int
+    batch_size: int
+    loss: Loss
+    huber_delta: float  # in pixels
+    dropout: float
+    normalize_targets: bool
+    threads: int
+    adam: AdamPhase
+    sgd: SgdPhase
+    augment: AugmentParams
 
     def __post_init__(self) -> None:
         _check_training("cnn", self.adam.epochs + self.sgd.epochs, self.batch_size, self.adam.lr,
@@ -161,6 +182,10 @@ class CnnParams:
         require(0 < self.sgd.plateau_factor < 1, "cnn.sgd.plateau_factor", "must be in (0, 1)")
         require(0 <= self.dropout < 1, "cnn.dropout", "must be in [0, 1)")
         require(self.huber_delta > 0, "cnn.huber_delta", "must be > 0")
+
+    @property
+    def max_epochs(self) -> int:
+        return self.adam.epochs + self.sgd.epochs
 
 
 def _check_training(name: str, epochs: int, batch_size: int, lr: float, patience: int, threads: int) -> None:
@@ -172,11 +197,11 @@ def _check_training(name: str, epochs: int, batch_size: int, lr: float, patience
 
 
 @dataclasses.dataclass(frozen=True)
-class EnsembleParams:
+class EnsembleParams(ModelParams):
     """Weighted average of the predictions of trained models."""
 
-    models: tuple[str, ...] = ("resnet", "cnn")
-    weights: tuple[float, ...] = (0.5, 0.5)
+    models: tuple[str, ...]
+    weights: tuple[float, ...]
 
     def __post_init__(self) -> None:
         require(len(self.models) >= 1, "ensemble.models", "name at least one model")
@@ -188,8 +213,8 @@ class EnsembleParams:
 
 @dataclasses.dataclass(frozen=True)
 class EvaluateParams:
-    flip_tta: bool = True  # average predictions on each face and its mirror
-    n_faces: int = 16  # validation faces drawn in the overlay pictures
+    flip_tta: bool  # average predictions on each face and its mirror
+    n_faces: int  # validation faces drawn in the overlay pictures
 
     def __post_init__(self) -> None:
         require(1 <= self.n_faces <= 64, "evaluate.n_faces", "must be in [1, 64]")
@@ -197,21 +222,36 @@ class EvaluateParams:
 
 @dataclasses.dataclass(frozen=True)
 class PredictParams:
-    model: str = "ensemble"  # the model the `predict` stage runs on data/photos
+    model: str  # the model the `predict` stage runs on data/photos
 
 
 @dataclasses.dataclass(frozen=True)
 class Params:
-    data: DataParams = DataParams()
-    generate: GenerateParams = GenerateParams()
-    split: SplitParams = SplitParams()
-    mean: MeanParams = MeanParams()
-    patch: PatchParams = PatchParams()
-    resnet: ResNetParams = ResNetParams()
-    cnn: CnnParams = CnnParams()
-    ensemble: EnsembleParams = EnsembleParams()
-    evaluate: EvaluateParams = EvaluateParams()
-    predict: PredictParams = PredictParams()
+    data: DataParams
+    generate: GenerateParams
+    split: SplitParams
+    mean: MeanParams
+    patch: PatchParams
+    resnet: ResNetParams
+    cnn: CnnParams
+    ensemble: EnsembleParams
+    evaluate: EvaluateParams
+    predict: PredictParams
+
+    def __post_init__(self) -> None:
+        models = model_names(self)
+        for i, name in enumerate(self.ensemble.models):
+            require(name in models and name != "ensemble", f"ensemble.models[{i}]",
+                    f"unknown model {name!r}; known models: {', '.join(m for m in models if m != 'ensemble')}")
+        require(self.predict.model in models, "predict.model",
+                f"unknown model {self.predict.model!r}; known models: {', '.join(models)}")
+
+
+def model_names(params: Params | type[Params] = Params) -> tuple[str, ...]:
+    """The sections of params.yaml that configure a model, in order: the registry's names."""
+    hints = typing.get_type_hints(Params)
+    return tuple(f.name for f in dataclasses.fields(params)
+                 if isinstance(hints[f.name], type) and issubclass(hints[f.name], ModelParams))
 
 
 def _type_name(tp: Any) -> str:
@@ -283,6 +323,9 @@ def build(cls: type, raw: Any, prefix: str = "") -> Any:
         for name in fields
         if name in raw
     }
+    for name in fields:
+        require(name in raw, f"{prefix}.{name}" if prefix else name,
+                "missing: params.yaml sets every key (the committed params.yaml has them all)")
     return cls(**kwargs)
 
 

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .keypoints import IMAGE_SIZE, KEYPOINTS
-from .models.base import Predictor
+from .errors import UserError
+from .keypoints import IMAGE_SIZE, KEYPOINTS, Predictor
 from .overlay import encode_png
 
 # The Kaggle face square relative to the Haar box: side / box width, centre offset / box width.
@@ -26,7 +26,7 @@ FRAME_OFFSET = (0.0, 0.0)
 CASCADE = "haarcascade_frontalface_default.xml"
 
 
-class PhotoError(ValueError):
+class PhotoError(UserError):
     """A file that cannot be read as an image; the message names it."""
 
 

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import UserError
 from .keypoints import COLUMNS, IMAGE_SIZE
 
 HEADER = "RowId,Location"
 
 
-class SubmissionError(ValueError):
+class SubmissionError(UserError):
     pass
 
 

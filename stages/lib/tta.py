@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .keypoints import flip_keypoints
-from .models.base import Predictor
+from .keypoints import Predictor, flip_keypoints
 
 
 def mirrored_prediction(predict: Predictor, images: np.ndarray) -> np.ndarray:

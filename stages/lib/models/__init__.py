@@ -1,10 +1,11 @@
 """The model registry: one entry per model name, for both frameworks.
 
-Each entry names the module that trains and loads the model; the module exposes
+Each entry names the module (or package) that trains and loads the model; it exposes
 `train(params, train: Faces, val: Faces, out_dir, on_epoch) -> summary dict` and
-`load(model_dir) -> Predictor`. Modules are imported on demand, so that using the
-PyTorch models never loads TensorFlow and vice versa. `params.yaml` has one section per
-name, and `dvc.yaml` trains and evaluates every name listed here (a test keeps them in step).
+`load(model_dir) -> Predictor`. A summary's optional `timing` entry (seconds, speed) is kept
+apart from the compared metrics. Modules are imported on demand, so that using the PyTorch
+models never loads TensorFlow and vice versa. `params.yaml` has one section per name, and
+`dvc.yaml` trains and evaluates every name listed here (tests keep them in step).
 """
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def entry(name: str) -> ModelEntry:
 
 def model_params(params: Params, name: str):
     return getattr(params, name)
+
+
+def loaded_modules(name: str, params: Params) -> set[str]:
+    """The modules the registry imports on demand to train or load `name` (an ensemble: its members' too)."""
+    names = [name, *params.ensemble.models] if name == "ensemble" else [name]
+    return {f"{__name__}.{entry(n).module}" for n in names}
 
 
 def train_model(name: str, params: Params, train: Faces, val: Faces, out_dir: Path, on_epoch) -> dict:

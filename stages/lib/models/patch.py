@@ -15,8 +15,7 @@ from ..io import load_npz, save_npz
 from ..keypoints import N_KEYPOINTS
 from ..metrics import rmse
 from ..params import PatchParams
-from . import mean as mean_model
-from .base import EpochCallback, Faces, Predictor
+from .base import EpochCallback, Faces, Predictor, mean_keypoints
 
 _CHUNK = 256
 
@@ -70,7 +69,7 @@ def search(images: np.ndarray, patches: np.ndarray, centers: np.ndarray, radius:
 
 
 def train(params: PatchParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:
-    centers = mean_model.fit(train.keypoints)
+    centers = mean_keypoints(train.keypoints)
     patches = average_patches(train.images, train.keypoints, params.patch_size)
     save_npz(Path(out_dir) / "model.npz", patches=patches, centers=centers,
              radius=np.array(params.search_radius))

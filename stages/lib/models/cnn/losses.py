@@ -1,4 +1,4 @@
-"""NaN-masked keypoint losses for Keras 3 (any backend), mirroring `torch_losses`.
+"""NaN-masked keypoint losses for Keras 3 (any backend), mirroring the ResNet's `losses`.
 
 Missing labels are NaN in the targets and are excluded with `where` before any arithmetic,
 so a batch with no labelled value gives 0 loss and zero gradients.
@@ -9,7 +9,7 @@ import math
 
 from keras import ops
 
-from .torch_losses import WING_EPS_PX, WING_W_PX
+from ..base import WING_EPS_PX, WING_W_PX
 
 
 def masked_loss(kind: str = "huber", unit_px: float = 1.0, huber_delta_px: float = 1.0):

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-WING_W_PX, WING_EPS_PX = 4.0, 1.0
+from ..base import WING_EPS_PX, WING_W_PX
 
 
 def elementwise(diff: torch.Tensor, kind: str, unit_px: float, huber_delta_px: float = 1.0) -> torch.Tensor:

@@ -4,6 +4,10 @@ Conv2D blocks of 32, 64 and 128 filters with LeakyReLU, max-pool and dropout, th
 Dense(500) x2 and Dense(30). Two phases: Adam with a masked Huber loss, then SGD with
 momentum, ReduceLROnPlateau and the best checkpoint (lowest validation loss) kept.
 
+Saved as `weights.npz` (the kept weights, in a zip whose bytes depend only on their values) and
+`config.json` (what `build` needs): the same weights always give the same files, which a
+`.keras` archive (save date, object addresses) does not.
+
 TensorFlow is configured (threads, determinism) before its first op, so import this module
 only to train or predict with the CNN.
 """
@@ -17,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..augment import augment_batch
-from ..metrics import rmse
-from ..params import CnnParams
-from .base import (EpochCallback, Faces, Predictor, cpu_threads, denormalize_targets, epoch_order,
-                   normalize_targets, target_unit_px)
+from ...augment import augment_batch
+from ...io import load_npz, save_npz
+from ...metrics import rmse
+from ...params import CnnParams
+from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads, epoch_order
 
 # TensorFlow's C++ graph-optimiser messages would bury the one line per epoch; the level must
 # be set before TensorFlow is first imported. Set the variable yourself to see them.
@@ -69,7 +73,7 @@ def to_input(images: np.ndarray) -> np.ndarray:
     return (np.asarray(images, np.float32)[..., None] / 127.5 - 1.0).astype(np.float32)
 
 
-def _batches(params: CnnParams, train: Faces):
+def _batches(params: CnnParams, train: Faces, targets: Targets):
     import keras
 
     class AugmentedBatches(keras.utils.PyDataset):
@@ -87,7 +91,7 @@ def _batches(params: CnnParams, train: Faces):
             rows = np.sort(self.order[index * params.batch_size:(index + 1) * params.batch_size])
             rng = np.random.default_rng([params.seed, self.epoch, 1, index])
             images, keypoints = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
-            return to_input(images), normalize_targets(keypoints, params.normalize_targets)
+            return to_input(images), targets.encode(keypoints)
 
         def on_epoch_end(self) -> None:
             self.epoch += 1
@@ -100,12 +104,14 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
     configure(params.threads, params.seed)
     import keras
 
-    out_dir = Path(out_dir)
+    from .losses import masked_loss
+
+    targets = Targets(params.normalize_targets)
     model = build(params.dropout)
-    loss = _loss(params)
-    batches = _batches(params, train)
+    loss = masked_loss(params.loss, targets.unit_px, params.huber_delta)
+    batches = _batches(params, train, targets)
     val_x = to_input(val.images)
-    val_y = normalize_targets(val.keypoints, params.normalize_targets)
+    val_y = targets.encode(val.keypoints)
     state = {"epoch": 0, "seconds": 0.0, "images": 0, "best_val_loss": math.inf, "best_val_rmse": math.nan}
 
     class Log(keras.callbacks.Callback):
@@ -115,7 +121,7 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
         def on_epoch_end(self, epoch, logs=None):
             state["seconds"] += time.perf_counter() - self.started
             state["images"] += len(train)
-            pred = denormalize_targets(model.predict(val_x, batch_size=256, verbose=0), params.normalize_targets)
+            pred = targets.decode(model.predict(val_x, batch_size=256, verbose=0))
             val_rmse = rmse(pred, val.keypoints)
             if logs["val_loss"] < state["best_val_loss"]:  # the best checkpoint, kept in memory
                 state.update(best_val_loss=float(logs["val_loss"]), best_val_rmse=val_rmse,
@@ -139,26 +145,20 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
                                               patience=params.sgd.plateau_patience),
             keras.callbacks.EarlyStopping("val_loss", patience=params.sgd.patience),
         ])
-    model.set_weights(state["best_weights"])
-    model.save(out_dir / "model.keras")
-    (out_dir / "config.json").write_text(json.dumps({"normalize_targets": params.normalize_targets}))
+    save_npz(Path(out_dir) / "weights.npz", **{f"w{i:03d}": w for i, w in enumerate(state["best_weights"])})
+    (Path(out_dir) / "config.json").write_text(
+        json.dumps({"dropout": params.dropout, "normalize_targets": params.normalize_targets}, sort_keys=True))
     return {"val_rmse": state["best_val_rmse"], "val_loss": state["best_val_loss"],
             "best_epoch": state.get("best_epoch", 0), "epochs": state["epoch"],
-            "train_seconds": round(state["seconds"], 1),
-            "images_per_s": round(state["images"] / max(state["seconds"], 1e-9), 1), "device": "cpu"}
-
-
-def _loss(params: CnnParams):
-    from .keras_losses import masked_loss
-
-    return masked_loss(params.loss, target_unit_px(params.normalize_targets), params.huber_delta)
+            "timing": {"train_seconds": round(state["seconds"], 1),
+                       "images_per_s": round(state["images"] / max(state["seconds"], 1e-9), 1), "device": "cpu"}}
 
 
 def load(model_dir: Path) -> Predictor:
-    import keras
-
     model_dir = Path(model_dir)
-    model = keras.models.load_model(model_dir / "model.keras", compile=False)
-    normalized = json.loads((model_dir / "config.json").read_text())["normalize_targets"]
-    return lambda images: denormalize_targets(
-        model.predict(to_input(images), batch_size=256, verbose=0), normalized)
+    config = json.loads((model_dir / "config.json").read_text())
+    weights = load_npz(model_dir / "weights.npz")
+    model = build(config["dropout"])
+    model.set_weights([weights[name] for name in sorted(weights)])
+    targets = Targets(config["normalize_targets"])
+    return lambda images: targets.decode(model.predict(to_input(images), batch_size=256, verbose=0))

@@ -1,0 +1,80 @@
+"""Model `resnet` (PyTorch): the recipe around the network of `network.py` and the loop of `loop.py`.
+
+1. With `resnet.pseudo_labels`, a first network trains on the masked labels and predicts
+   (flip-averaged) the keypoints each training row lacks; real labels are never changed.
+2. `resnet.members` networks, from seeds seed, seed + 1, ..., train on those rows.
+3. The saved model (`model.pt`) averages the members' predictions.
+
+`train.json` has the same keys whatever the options: `val_rmse` is the saved model's validation
+RMSE, `epochs` counts every network's epochs, and `networks` lists each network's own figures.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...metrics import rmse
+from ...params import ResNetParams
+from ...tta import with_flip_averaging
+from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads
+from .loop import NetworkResult, device, predict_array, train_network
+from .network import ResNet
+
+
+def pseudo_labelled(train: Faces, predict: Predictor) -> Faces:
+    """The missing keypoints of each row filled with predictions (flip-averaged); labels kept."""
+    predicted = with_flip_averaging(predict)(train.images)
+    return Faces(train.images, np.where(np.isnan(train.keypoints), predicted, train.keypoints).astype(np.float32))
+
+
+def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:
+    torch.set_num_threads(cpu_threads(params.threads))
+    networks: list[tuple[str, int, NetworkResult]] = []
+
+    def network(role: str, seed: int, faces: Faces) -> dict:
+        offset = sum(result.epochs for _, _, result in networks)  # one curve, network after network
+        result = train_network(dataclasses.replace(params, seed=seed), faces, val,
+                               lambda epoch, metrics: on_epoch(offset + epoch, metrics))
+        networks.append((role, seed, result))
+        return result.state
+
+    architecture = {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets}
+    if params.pseudo_labels:
+        teacher = {"state_dicts": [network("pseudo_labeller", params.seed, train)], **architecture}
+        train = pseudo_labelled(train, predictor(teacher))
+    saved = {"state_dicts": [network("member", params.seed + m, train) for m in range(params.members)], **architecture}
+    torch.save(saved, Path(out_dir) / "model.pt")
+
+    seconds = sum(result.seconds for _, _, result in networks)
+    images = sum(result.images for _, _, result in networks)
+    return {
+        "val_rmse": rmse(predictor(saved)(val.images), val.keypoints),
+        "epochs": sum(result.epochs for _, _, result in networks),
+        "networks": [{"role": role, "seed": seed, "val_rmse": result.val_rmse, "best_epoch": result.best_epoch,
+                      "epochs": result.epochs} for role, seed, result in networks],
+        "timing": {"train_seconds": round(seconds, 1), "images_per_s": round(images / max(seconds, 1e-9), 1),
+                   "device": device().type, "bf16": networks[0][2].bf16},
+    }
+
+
+def predictor(saved: dict) -> Predictor:
+    targets = Targets(saved["normalize_targets"])
+    models = []
+    for state in saved["state_dicts"]:
+        model = ResNet(saved["stem_stride"], saved["head"], targets).to(device())
+        model.load_state_dict(state)
+        models.append(model.eval())
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        outputs = [predict_array(model, images, False) for model in models]
+        mean = outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0, dtype=np.float64)
+        return targets.decode(mean)
+
+    return predict
+
+
+def load(model_dir: Path) -> Predictor:
+    return predictor(torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True))

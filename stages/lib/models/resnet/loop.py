@@ -1,0 +1,147 @@
+"""One network's training loop: AdamW/Adam, warm-up + cosine or StepLR, bf16 autocast where the
+CPU has it, an optional moving average of the weights, early stopping with the best weights kept.
+
+CPU speed comes from feeding batches sliced out of one contiguous array (no per-item Dataset),
+a larger batch, channels-last memory and explicit thread settings: see bench/train.py.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+
+import numpy as np
+import torch
+
+from ...augment import augment_batch
+from ...metrics import rmse
+from ...params import ResNetParams
+from ..base import EpochCallback, Faces, Targets, epoch_order
+from .losses import masked_loss
+from .network import ResNet
+
+_PREDICT_BATCH = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkResult:
+    """One trained network: its best weights (on the CPU) and how it got there."""
+
+    state: dict[str, torch.Tensor]
+    val_rmse: float  # px, at the best epoch
+    val_loss: float
+    best_epoch: int  # 1-based
+    epochs: int  # epochs run (early stopping may end before params.epochs)
+    seconds: float  # training time, validation excluded
+    images: int  # training images seen
+    bf16: bool  # whether bf16 autocast was used
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def build(params: ResNetParams) -> ResNet:
+    return ResNet(params.stem_stride, params.head, Targets(params.normalize_targets))
+
+
+def to_input(images: np.ndarray, dev: torch.device, channels_last: bool) -> torch.Tensor:
+    """uint8 or float 0..255 (N, 96, 96) -> float32 (N, 1, 96, 96) scaled to about [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(dev).unsqueeze(1)
+    x = x.mul_(1 / 127.5).sub_(1.0)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def bf16_supported() -> bool:
+    return torch.cuda.is_available() or torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def predict_array(model: torch.nn.Module, images: np.ndarray, channels_last: bool) -> np.ndarray:
+    """Raw network outputs (N, 30), in target units; always float32, bf16 or not in training."""
+    dev = next(model.parameters()).device
+    model.eval()
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(images), _PREDICT_BATCH):
+            outputs.append(model(to_input(images[start:start + _PREDICT_BATCH], dev, channels_last)).cpu())
+    return torch.cat(outputs).numpy() if outputs else np.zeros((0, 30), np.float32)
+
+
+def _schedule(optimizer: torch.optim.Optimizer, params: ResNetParams) -> torch.optim.lr_scheduler.LRScheduler:
+    if params.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, params.step_size, params.gamma)
+
+    def factor(epoch: int) -> float:
+        if epoch < params.warmup_epochs:
+            return (epoch + 1) / (params.warmup_epochs + 1)
+        progress = (epoch - params.warmup_epochs) / max(1, params.epochs - params.warmup_epochs)
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: EpochCallback) -> NetworkResult:
+    """One network from params.seed, validated on `val` after every epoch."""
+    torch.manual_seed(params.seed)
+    np.random.seed(params.seed)
+    dev = device()
+    bf16 = params.bf16 and bf16_supported()
+    targets = Targets(params.normalize_targets)
+    model = build(params).to(dev)
+    if params.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer_class = torch.optim.AdamW if params.optimizer == "adamw" else torch.optim.Adam
+    optimizer = optimizer_class(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    scheduler = _schedule(optimizer, params)
+    # An exponential moving average of the weights (and BatchNorm statistics) smooths out the
+    # last steps' noise; it is what is validated and kept when resnet.ema > 0.
+    averaged = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(params.ema), use_buffers=True) if params.ema else None
+    kept = averaged.module if averaged else model
+    val_targets = torch.from_numpy(targets.encode(val.keypoints))
+
+    best = {"val_loss": math.inf, "epoch": -1}
+    images_seen, seconds = 0, 0.0
+    for epoch in range(params.epochs):
+        started = time.perf_counter()
+        model.train()
+        order = epoch_order(len(train), params.seed, epoch)
+        rng = np.random.default_rng([params.seed, epoch, 1])
+        total, batches = 0.0, 0
+        for start in range(0, len(order), params.batch_size):
+            rows = np.sort(order[start:start + params.batch_size])
+            if len(rows) < 2:  # BatchNorm needs two samples
+                continue
+            images, keypoints = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
+            x = to_input(images, dev, params.channels_last)
+            y = torch.from_numpy(targets.encode(keypoints)).to(dev)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                pred = model(x)
+            loss = masked_loss(pred.float(), y, params.loss, targets.unit_px)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if averaged:
+                averaged.update_parameters(model)
+            total += float(loss.detach())
+            batches += 1
+            images_seen += len(rows)
+        seconds += time.perf_counter() - started
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+
+        val_pred = predict_array(kept, val.images, params.channels_last)
+        val_loss = float(masked_loss(torch.from_numpy(val_pred), val_targets, params.loss, targets.unit_px))
+        val_rmse = rmse(targets.decode(val_pred), val.keypoints)
+        on_epoch(epoch, {"train/loss": total / max(batches, 1), "val/loss": val_loss, "val/rmse": val_rmse,
+                         "lr": lr, "images_per_s": images_seen / max(seconds, 1e-9)})
+        if val_loss < best["val_loss"]:
+            best = {"val_loss": val_loss, "val_rmse": val_rmse, "epoch": epoch,
+                    "state": copy.deepcopy(kept.state_dict())}
+        elif epoch - best["epoch"] >= params.patience:
+            break
+
+    return NetworkResult(state={k: v.cpu() for k, v in best["state"].items()}, val_rmse=best["val_rmse"],
+                         val_loss=best["val_loss"], best_epoch=best["epoch"] + 1, epochs=epoch + 1,
+                         seconds=seconds, images=images_seen, bf16=bf16)

@@ -1,0 +1,116 @@
+"""The ResNet: a stem and five stages of residual blocks (32 -> 512 channels), then a head.
+
+Stem: conv 1->32 (5x5, stride `stem_stride`) + BN + ReLU + max-pool. Stages: two residual blocks
+each (32, 64, 128, 256, 512 channels; stride 2 and a 1x1 shortcut where the shape changes). The
+backbone returns every stage's output; each head takes that list:
+- `pool`: direct regression, global average pool of the last stage, Linear(512, 30);
+- `soft_argmax`: integral regression, the stages of 64-512 channels merged top-down into one
+  heatmap per keypoint, each keypoint the expected position under its heatmap's softmax.
+Outputs are in the network's target units (`Targets`): [-1, 1] or pixels.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ...keypoints import IMAGE_SIZE, N_KEYPOINTS
+from ..base import Targets
+
+CHANNELS = (32, 64, 128, 256, 512)
+
+
+class Block(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out),
+        )
+        self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.body(x) + self.shortcut(x))
+
+
+class PoolHead(nn.Module):
+    def __init__(self, targets: Targets):
+        super().__init__()
+        self.linear = nn.Linear(CHANNELS[-1], 2 * N_KEYPOINTS)
+
+    def forward(self, stages: list[torch.Tensor]) -> torch.Tensor:
+        pooled = stages[-1].mean(dim=(2, 3))
+        # Float32 under bf16 autocast: bf16's 8-bit mantissa would round the [-1, 1] outputs to
+        # steps of up to 0.4 px.
+        with torch.autocast(pooled.device.type, enabled=False):
+            return self.linear(pooled.float())
+
+
+class SoftArgmaxHead(nn.Module):
+    """Integral regression: each keypoint is the expectation of a softmax heatmap's cell centres.
+
+    The heatmaps come from the stages of CHANNELS[1:] merged top-down (1x1 lateral convs, bilinear
+    upsampling, sums), so they have the 64-channel stage's resolution (12x12 with stem stride 2)
+    and the deep stages' context.
+    """
+
+    WIDTH = 128
+
+    def __init__(self, targets: Targets):
+        super().__init__()
+        self.lateral = nn.ModuleList(nn.Conv2d(c, self.WIDTH, 1, bias=False) for c in CHANNELS[1:])
+        self.mix = nn.Sequential(nn.Conv2d(self.WIDTH, self.WIDTH, 3, 1, 1, bias=False),
+                                 nn.BatchNorm2d(self.WIDTH), nn.ReLU(inplace=True))
+        self.heatmaps = nn.Conv2d(self.WIDTH, N_KEYPOINTS, 1)
+        self.targets = targets
+
+    def forward(self, stages: list[torch.Tensor]) -> torch.Tensor:
+        deepest, *shallower = reversed(stages[1:])
+        x = self.lateral[-1](deepest)
+        for tap, lateral in zip(shallower, reversed(self.lateral[:-1])):
+            x = F.interpolate(x, size=tap.shape[-2:], mode="bilinear", align_corners=False) + lateral(tap)
+        x = self.mix(x)
+        # Logits and softmax in float32: bf16 logits would move the expectation by tenths of a pixel.
+        with torch.autocast(x.device.type, enabled=False):
+            return soft_argmax(self.heatmaps(x.float()), self.targets)
+
+
+def cell_centres(cells: int, targets: Targets) -> np.ndarray:
+    """The centres of `cells` equal cells across the image, in target units (pixel i's centre is i)."""
+    pixels = (np.arange(cells, dtype=np.float32) + 0.5) * np.float32(IMAGE_SIZE / cells) - np.float32(0.5)
+    return targets.encode(pixels)
+
+
+def soft_argmax(logits: torch.Tensor, targets: Targets) -> torch.Tensor:
+    """(N, K, H, W) heatmap logits over the image -> (N, 2K) expected x1, y1, x2, y2, ... in target units."""
+    n, points, h, w = logits.shape
+    p = torch.softmax(logits.flatten(2), dim=-1).view(n, points, h, w)
+    xs = (p.sum(dim=2) * torch.from_numpy(cell_centres(w, targets)).to(p)).sum(dim=-1)
+    ys = (p.sum(dim=3) * torch.from_numpy(cell_centres(h, targets)).to(p)).sum(dim=-1)
+    return torch.stack([xs, ys], dim=-1).flatten(1)
+
+
+HEADS = {"pool": PoolHead, "soft_argmax": SoftArgmaxHead}
+
+
+class ResNet(nn.Module):
+    def __init__(self, stem_stride: int, head: str, targets: Targets):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, CHANNELS[0], 5, stem_stride, 2, bias=False),
+                                  nn.BatchNorm2d(CHANNELS[0]), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
+        c_in, stages = CHANNELS[0], []
+        for i, c_out in enumerate(CHANNELS):
+            stages.append(nn.Sequential(Block(c_in, c_out, 1 if i == 0 else 2), Block(c_out, c_out, 1)))
+            c_in = c_out
+        self.stages = nn.ModuleList(stages)
+        self.head = HEADS[head](targets)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, outputs = self.stem(x), []
+        for stage in self.stages:
+            x = stage(x)
+            outputs.append(x)
+        return self.head(outputs)

@@ -1,0 +1,101 @@
+"""dvc.yaml against the code: every stage depends on exactly the project modules it runs, and
+every list of model names in it is the registry's."""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from dvc.repo import Repo
+
+from conftest import ROOT
+from stages.lib.imports import closure, module_file
+from stages.lib.models import MODELS, loaded_modules
+from stages.lib.params import load_params, model_names
+
+TRAINED = [name for name in MODELS if name != "ensemble"]
+
+
+def stage_modules(cmd: str, params) -> set[str]:
+    argv = shlex.split(cmd)
+    assert argv[:2] == ["python", "-m"], cmd
+    modules = {argv[2]}
+    model = argv[argv.index("--model") + 1] if "--model" in argv else argv[3] if len(argv) > 3 else None
+    if model in MODELS and "stages.lib.models" in closure(modules):
+        modules |= loaded_modules(model, params)
+    return {module_file(m) for m in closure(modules)}
+
+
+@pytest.fixture(scope="module")
+def stages():
+    with Repo(str(ROOT)) as repo:
+        return {stage.addressing: (stage.cmd, [str(Path(d.def_path)) for d in stage.deps],
+                                   [str(o.def_path) for o in stage.outs])
+                for stage in repo.index.stages}
+
+
+def covered(path: str, deps: list[str]) -> bool:
+    return any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in deps)
+
+
+def test_every_stage_depends_on_every_project_module_it_runs(stages):
+    params = load_params(ROOT / "params.yaml")
+    missing = {}
+    for name, (cmd, deps, _) in stages.items():
+        gaps = sorted(p for p in stage_modules(cmd, params) if not covered(p, deps))
+        if gaps:
+            missing[name] = gaps
+    assert not missing, f"dvc.yaml misses code dependencies: {missing}"
+
+
+def test_no_stage_depends_on_code_it_does_not_run(stages):
+    """Each code dependency is imported by its stage; in a foreach family, by one of its members
+    at least (the shared list serves them all: training `mean` also depends on `augment.py`)."""
+    params = load_params(ROOT / "params.yaml")
+    families: dict[str, tuple[set, set]] = {}
+    for name, (cmd, deps, _) in stages.items():
+        modules, code = families.setdefault(name.split("@")[0], (set(), set()))
+        modules |= stage_modules(cmd, params)
+        code |= {d for d in deps if d.startswith("stages")}
+    extra = {family: sorted(d for d in code if not any(covered(m, [d]) for m in modules))
+             for family, (modules, code) in families.items()}
+    assert not any(extra.values()), f"dvc.yaml lists code that no stage imports: {extra}"
+
+
+def test_the_closure_follows_relative_imports_and_registry_loads():
+    params = load_params(ROOT / "params.yaml")
+    train_resnet = stage_modules("python -m stages.train resnet data/split models/resnet", params)
+    assert {"stages/lib/models/resnet/network.py", "stages/lib/models/resnet/losses.py",
+            "stages/lib/params.py", "stages/lib/models/__init__.py", "stages/__init__.py"} <= train_resnet
+    assert "stages/lib/models/cnn/__init__.py" not in train_resnet
+    ensemble = stage_modules("python -m stages.evaluate ensemble a b c d e", params)
+    assert {module_file(f"stages.lib.models.{MODELS[m].module}") for m in params.ensemble.models} <= ensemble
+
+
+def test_model_names_are_the_registrys_everywhere(stages):
+    assert list(model_names()) == list(MODELS)
+    assert MODELS["ensemble"] == list(MODELS.values())[-1]  # trained after its members
+    names = set(stages)
+    assert {n.split("@")[1] for n in names if n.startswith("train@")} == set(TRAINED)
+    assert {n.split("@")[1] for n in names if n.startswith("evaluate@")} == set(MODELS)
+    compare_cmd, compare_deps, _ = stages["compare"]
+    assert [d for d in compare_deps if d.startswith("metrics/")] == [f"metrics/{m}.json" for m in MODELS]
+    assert all(f"metrics/{m}.json" in compare_cmd for m in MODELS)
+    _, submit_deps, _ = stages["submit"]
+    assert [d for d in submit_deps if d.startswith("evaluation/")] == \
+        [f"evaluation/{m}/predictions.npz" for m in MODELS]
+    _, ensemble_deps, _ = stages["train_ensemble"]
+    assert [d for d in ensemble_deps if d.startswith("models/")] == [f"models/{m}" for m in TRAINED]
+    import yaml
+    config = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    assert config["metrics"] == [f"models/{m}/train.json" for m in MODELS]
+    per_keypoint = next(p for p in config["plots"] if isinstance(p, dict) and "Per-keypoint" in next(iter(p)))
+    assert list(next(iter(per_keypoint.values()))["y"]) == [f"evaluation/{m}/per_keypoint.csv" for m in MODELS]
+
+
+def test_stage_modules_hold_no_paths_of_their_own():
+    """Paths live in dvc.yaml and reach the stages on the command line."""
+    for path in (ROOT / "stages").glob("*.py"):
+        source = path.read_text()
+        for literal in ("data/", "models/", "metrics/", "evaluation/", "submissions"):
+            assert f'"{literal}' not in source, (path.name, literal)
