@@ -16,12 +16,19 @@ import numpy as np
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator:
     """Open a temp file beside `path`; rename it over `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the published file private
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -38,16 +45,20 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator:
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield an empty temp dir beside `path`; swap it in for `path` only if the block succeeds.
 
-    The previous contents of `path` stay in place until the new ones are complete.
+    The previous contents of `path` stay in place until the new ones are complete. A run
+    killed between the two renames leaves `path` missing and its previous copy aside: the next
+    call puts that copy back first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed run
         shutil.rmtree(stale, ignore_errors=True)
+    for aside in sorted(path.parent.glob(f".{path.name}.*.old")):
+        if not path.exists() and (aside / "previous").exists():
+            os.replace(aside / "previous", path)
+        shutil.rmtree(aside, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would make the published folder private
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would make the published folder private
     try:
         yield tmp
     except BaseException:
