@@ -1,0 +1,75 @@
+"""Atomic writes: published with the umask's permissions, and a run killed between
+atomic_dir's two renames is repaired by the next one."""
+import os
+import stat
+
+import pytest
+
+from stages.lib.io import atomic_dir, atomic_file, save_json, save_npz
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_files_and_folders_are_published_with_the_umask(tmp_path, umask_022):
+    import numpy as np
+
+    with atomic_file(tmp_path / "a.bin") as handle:
+        handle.write(b"x")
+    save_json(tmp_path / "m.json", {"rmse": 1.0})
+    save_npz(tmp_path / "p.npz", a=np.zeros(3))
+    with atomic_dir(tmp_path / "out") as tmp:
+        (tmp / "f").write_text("y")
+    assert mode(tmp_path / "a.bin") == mode(tmp_path / "m.json") == mode(tmp_path / "p.npz") == 0o644
+    assert mode(tmp_path / "out") == 0o755
+
+
+def test_a_failed_block_leaves_the_previous_file(tmp_path):
+    (tmp_path / "a.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_file(tmp_path / "a.txt", "w") as handle:
+            handle.write("new")
+            raise RuntimeError("killed")
+    assert (tmp_path / "a.txt").read_text() == "old"
+    assert os.listdir(tmp_path) == ["a.txt"]
+
+
+def test_a_copy_left_aside_between_the_renames_is_restored(tmp_path):
+    """A kill after `path` was moved aside but before the new folder took its place."""
+    out = tmp_path / "prepared"
+    with atomic_dir(out) as tmp:
+        (tmp / "train.npz").write_text("good")
+    aside = tmp_path / ".prepared.abc123.old"
+    aside.mkdir()
+    os.replace(out, aside / "previous")
+    assert not out.exists()
+
+    with pytest.raises(RuntimeError):
+        with atomic_dir(out):
+            raise RuntimeError("this run fails too")
+    assert (out / "train.npz").read_text() == "good"  # the last good output is back
+    assert not aside.exists()
+
+    with atomic_dir(out) as tmp:
+        (tmp / "train.npz").write_text("new")
+    assert (out / "train.npz").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prepared"]
+
+
+def test_a_stale_copy_aside_is_dropped_when_the_output_exists(tmp_path):
+    out = tmp_path / "split"
+    with atomic_dir(out) as tmp:
+        (tmp / "val.npz").write_text("current")
+    (tmp_path / ".split.x.old" / "previous").mkdir(parents=True)
+    with atomic_dir(out) as tmp:
+        (tmp / "val.npz").write_text("next")
+    assert (out / "val.npz").read_text() == "next"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["split"]
