@@ -1,8 +1,8 @@
 """Benchmark: accuracy on real faces, through the pipeline's own stage functions.
 
 For each data set of ../shared/data: parse the raw CSVs (`stages.prepare`), split 80/20
-(`stages.split`), train each model (`stages.lib.models.train_model`), evaluate it on the
-validation split (`stages.evaluate.evaluate`: with and without flip averaging) and, where a
+(`stages.lib.split`), train each model (`stages.lib.models.train_model`), evaluate it on the
+validation split (`stages.lib.evaluation.evaluate`: with and without flip averaging) and, where a
 scored test set exists, build the Kaggle submission through IdLookupTable
 (`stages.lib.submission`) and score it against `solution.csv`.
 
@@ -18,8 +18,9 @@ stem, float32). Both on youtube-faces-15 only, by default.
 
 Prints one table: data set, model, validation and test RMSE (without / with flip averaging),
 epochs and training minutes (wall clock, and CPU time / 60, on this machine: say its cores).
-Trained models and results.json stay in --work; a model whose params have not changed is not
-trained again (--retrain to force), so the table can be rebuilt or extended cheaply.
+Trained models and results.json stay in --work; a model is trained again only when its resolved
+params, its data or the code it runs (its import closure, hashed) changed (--retrain to force),
+so the table can be rebuilt or extended cheaply.
 
 usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
            [--models mean patch resnet resnet-single cnn ensemble seed-recipe] [--profile profiles/real.yaml]
@@ -46,32 +47,35 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages.evaluate import evaluate  # noqa: E402
+from stages.lib.evaluation import evaluate  # noqa: E402
+from stages.lib.imports import ROOT as CODE_ROOT, closure_files  # noqa: E402
 from stages.lib.io import save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
-from stages.lib.metrics import rmse  # noqa: E402
-from stages.lib.models import load_predictor, model_params, train_model  # noqa: E402
+from stages.lib.models import MODELS as REGISTRY, load_predictor, loaded_modules, model_params, train_model  # noqa: E402
 from stages.lib.models.base import Faces  # noqa: E402
-from stages.lib.params import Params, ResNetParams, parse_params, read_yaml  # noqa: E402
+from stages.lib.params import AugmentParams, Params, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
+from stages.lib.split import split_indices  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
 from stages.lib.tta import with_flip_averaging  # noqa: E402
 from stages.prepare import prepare  # noqa: E402
-from stages.split import split_indices  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DATASETS = ("youtube-faces-15", "kaggle-train-jpeg")
-MODELS = ("mean", "patch", "resnet", "resnet-single", "cnn", "ensemble", "seed-recipe")
+# The registry's models, then two more ResNet rows; the ensemble stays last, after its members.
+EXTRA_ROWS = {"resnet-single": "resnet", "seed-recipe": "resnet"}
+MODELS = (*(m for m in REGISTRY if m != "ensemble"), *EXTRA_ROWS, "ensemble")
 # The goals (and the seeds' anchor) are on youtube-faces-15; on Kaggle's faces the two extra
 # ResNet rows would add about 70 minutes.
 DEFAULT_MODELS = {"youtube-faces-15": MODELS,
                   "kaggle-train-jpeg": tuple(m for m in MODELS if m not in ("resnet-single", "seed-recipe"))}
-# On ResNetParams' defaults, not on params.yaml or the profile: every other option stays off
-# (no augmentation, no pseudo-labels, one network). 20 epochs: the seeds' run stopped at 17, and
-# by epoch 20 StepLR has cut the rate to 1e-8.
-SEED_RECIPE = ResNetParams(optimizer="adam", lr=1e-4, weight_decay=0.0, schedule="step", step_size=5, gamma=0.1,
-                           warmup_epochs=0, batch_size=16, patience=5, epochs=20, loss="mse",
-                           normalize_targets=False, stem_stride=1, head="pool", channels_last=False, bf16=False)
+# Every ResNet option that the seeds' run did not have is set off here, whatever params.yaml or the
+# profile say (no augmentation, no weight averaging, no pseudo-labels, one network). 20 epochs:
+# the seeds' run stopped at 17, and by epoch 20 StepLR has cut the rate to 1e-8.
+SEED_RECIPE = dict(seed=0, optimizer="adam", lr=1e-4, weight_decay=0.0, schedule="step", step_size=5, gamma=0.1,
+                   warmup_epochs=0, batch_size=16, patience=5, epochs=20, loss="mse", ema=0.0, members=1,
+                   pseudo_labels=False, normalize_targets=False, stem_stride=1, head="pool", channels_last=False,
+                   bf16=False, augment=AugmentParams.off())
 # The goals' anchor: the seeds' own run of their recipe, youtube-faces-15 test RMSE.
 SEED_RECIPE_ANCHOR = 1.75
 
@@ -110,7 +114,7 @@ def load_kaggle(folder: Path, params: Params, work: Path) -> DataSet:
 def variant(name: str, params: Params) -> tuple[str, Params]:
     """The registry model a bench row trains, and with which params."""
     if name == "seed-recipe":
-        return "resnet", dataclasses.replace(params, resnet=SEED_RECIPE)
+        return "resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, **SEED_RECIPE))
     if name == "resnet-single":
         return "resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, members=1))
     return name, params
@@ -125,16 +129,14 @@ def submission_rmse(predict, test: dict) -> float:
 
 
 def fingerprint(params: Params, name: str, data: DataSet) -> str:
-    """The model's params that differ from their defaults, and the data's size.
-
-    Only changed values count, so that a new option whose default keeps the old behaviour does
-    not make every trained model stale.
-    """
-    section = model_params(params, name)
-    changed = {field.name: getattr(section, field.name) for field in dataclasses.fields(section)
-               if getattr(section, field.name) != field.default}
-    text = json.dumps([name, changed, len(data.train), len(data.val)], sort_keys=True,
-                      default=lambda value: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else str(value))
+    """What a trained model depends on: its resolved params section (an ensemble: its members'
+    too), the data (sizes and a digest of the labels) and the source of every module it runs."""
+    names = [name, *params.ensemble.models] if name == "ensemble" else [name]
+    sections = {n: dataclasses.asdict(model_params(params, n)) for n in names}
+    labels = hashlib.sha256(np.nan_to_num(data.train.keypoints, nan=-1).tobytes()).hexdigest()
+    code = {path: hashlib.sha256((CODE_ROOT / path).read_bytes()).hexdigest()
+            for path in closure_files(loaded_modules(name, params))}
+    text = json.dumps([sections, len(data.train), len(data.val), labels, code], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -168,12 +170,11 @@ def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool)
     model_dir = work / data.name / name  # an ensemble finds its members beside it, by name
     record = train_once(registry_name, params, data, model_dir, retrain)
     predict = load_predictor(registry_name, model_dir)
-    val = {"images": data.val.images, "keypoints": data.val.keypoints}
-    metrics, _ = evaluate(predict, val, params.evaluate)
+    metrics, _ = evaluate(predict, data.val, params.evaluate)
     row = {"data": data.name, "model": name, "val": metrics["rmse_without_flip_tta"],
            "val_flip": metrics["rmse_with_flip_tta"], "test": None, "test_flip": None,
            "epochs": record["summary"].get("epochs"), "best_epoch": record["summary"].get("best_epoch"),
-           "networks": len(record["summary"].get("members", ())) or 1,
+           "networks": sum(n["role"] == "member" for n in record["summary"].get("networks", ())) or 1,
            "train_wall_min": record["train_wall_min"], "train_cpu_min": record["train_cpu_min"],
            "per_keypoint_flip": metrics["per_keypoint"] if params.evaluate.flip_tta else None}
     if data.test is not None:

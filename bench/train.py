@@ -1,6 +1,6 @@
 """Benchmark: ResNet training speed on the CPU, the seed's setup vs this project's trainer.
 
-Same architecture (stages.lib.models.resnet.ResNet) and the same data in one run:
+Same backbone (stages.lib.models.resnet.network.ResNet) and the same data in one run:
 - seed setup: a per-item torch Dataset returning `torch.tensor(...)` per sample, DataLoader
   batch 16, float32 NCHW, default threads, masked MSE on raw pixel targets, Adam 1e-4;
 - this project: `stages.lib.models.resnet.train` with the params.yaml settings (batches sliced
@@ -29,8 +29,10 @@ sys.path.insert(0, str(ROOT))
 from stages.lib.facegen import make_sample_data  # noqa: E402
 from stages.lib.metrics import rmse  # noqa: E402
 from stages.lib.models import resnet  # noqa: E402
-from stages.lib.models.base import Faces  # noqa: E402
-from stages.lib.models.torch_losses import masked_loss  # noqa: E402
+from stages.lib.models.base import Faces, Targets  # noqa: E402
+from stages.lib.models.resnet.loop import bf16_supported  # noqa: E402
+from stages.lib.models.resnet.losses import masked_loss  # noqa: E402
+from stages.lib.models.resnet.network import ResNet  # noqa: E402
 from stages.lib.params import AugmentParams, load_params  # noqa: E402
 
 
@@ -50,7 +52,7 @@ class PerItemFaces(Dataset):
 
 def seed_setup(train: Faces, val: Faces, epochs: int, stem_stride: int) -> dict:
     torch.manual_seed(0)
-    model = resnet.ResNet(stem_stride)
+    model = ResNet(stem_stride, "pool", Targets(normalized=False))  # the seeds' head, pixel outputs
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     loader = DataLoader(PerItemFaces(train), batch_size=16, shuffle=True)
     seconds = 0.0
@@ -73,7 +75,7 @@ def seed_setup(train: Faces, val: Faces, epochs: int, stem_stride: int) -> dict:
 def project(train: Faces, val: Faces, params) -> dict:
     with tempfile.TemporaryDirectory() as out:
         summary = resnet.train(params, train, val, Path(out), lambda epoch, metrics: None)
-    return {"images_per_s": summary["images_per_s"], "val_rmse": summary["val_rmse"]}
+    return {"images_per_s": summary["timing"]["images_per_s"], "val_rmse": summary["val_rmse"]}
 
 
 def main() -> None:
@@ -84,12 +86,12 @@ def main() -> None:
     params = load_params(ROOT / "params.yaml").resnet
     # Same number of epochs for both, no early stop, no augmentation: a like-for-like timing.
     params = dataclasses.replace(params, epochs=args.epochs, warmup_epochs=0, patience=args.epochs,
-                                 augment=AugmentParams())
+                                 augment=AugmentParams.off())
     data = make_sample_data(seed=1, n_train=args.train + 300, n_test=1, full_fraction=0.3)
     train = Faces(data.train_images[:args.train], data.train_keypoints[:args.train])
     val = Faces(data.train_images[args.train:], data.train_keypoints[args.train:])
     print(f"{args.train} training faces, {args.epochs} epochs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads by default, bf16 supported: {resnet.bf16_supported()}")
+          f"{torch.get_num_threads()} threads by default, bf16 supported: {bf16_supported()}")
 
     seed = seed_setup(train, val, args.epochs, params.stem_stride)
     ours = project(train, val, params)

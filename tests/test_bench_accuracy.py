@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, YOUTUBE_FACES, environment
+from conftest import ROOT, YOUTUBE_FACES, environment, params_with
 
 pytestmark = pytest.mark.skipif(not YOUTUBE_FACES.exists(), reason="shared real data not present")
 
@@ -45,32 +45,53 @@ def load_bench():
     return module
 
 
-def test_a_trained_model_is_reused_only_while_its_params_are_unchanged():
+def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_unchanged(tmp_path, monkeypatch):
     import numpy as np
 
     from stages.lib.models.base import Faces
-    from stages.lib.params import parse_params
 
     bench = load_bench()
     faces = Faces(np.zeros((5, 96, 96), np.uint8), np.zeros((5, 30), np.float32))
     data = bench.DataSet("d", faces, faces, None)
-    default = bench.fingerprint(parse_params({}), "resnet", data)
-    # Spelling out a default changes nothing; a new option left at its default neither.
-    assert bench.fingerprint(parse_params({"resnet": {"members": 1, "augment": {"flip": False}}}), "resnet", data) == default
-    assert bench.fingerprint(parse_params({"resnet": {"lr": 0.002}}), "resnet", data) != default
-    assert bench.fingerprint(parse_params({"resnet": {"augment": {"flip": True}}}), "resnet", data) != default
-    assert bench.fingerprint(parse_params({"cnn": {"batch_size": 32}}), "resnet", data) == default
+    default = bench.fingerprint(params_with({}), "resnet", data)
+    assert bench.fingerprint(params_with({}), "resnet", data) == default
+    assert bench.fingerprint(params_with({"resnet": {"lr": 0.002}}), "resnet", data) != default
+    assert bench.fingerprint(params_with({"resnet": {"augment": {"flip": False}}}), "resnet", data) != default
+    assert bench.fingerprint(params_with({"cnn": {"batch_size": 32}}), "resnet", data) == default
+    # An ensemble's key covers its members' params.
+    ensemble = bench.fingerprint(params_with({}), "ensemble", data)
+    assert bench.fingerprint(params_with({"resnet": {"lr": 0.002}}), "ensemble", data) != ensemble
+    other_labels = Faces(faces.images, np.ones((5, 30), np.float32))
+    assert bench.fingerprint(params_with({}), "resnet", bench.DataSet("d", other_labels, faces, None)) != default
+
+    # An edited file of the model's code makes the trained model stale.
+    code = tmp_path / "stages" / "model.py"
+    code.parent.mkdir()
+    code.write_text("x = 1\n")
+    monkeypatch.setattr(bench, "CODE_ROOT", tmp_path)
+    monkeypatch.setattr(bench, "closure_files", lambda modules: ["stages/model.py"])
+    before = bench.fingerprint(params_with({}), "resnet", data)
+    code.write_text("x = 2\n")
+    assert bench.fingerprint(params_with({}), "resnet", data) != before
+
+
+def test_the_model_code_in_the_key_is_the_models_import_closure():
+    from stages.lib.imports import closure_files
+    from stages.lib.models import loaded_modules
+
+    files = closure_files(loaded_modules("resnet", params_with({})))
+    assert "stages/lib/models/resnet/network.py" in files and "stages/lib/params.py" in files
+    assert "stages/lib/models/cnn/__init__.py" not in files
 
 
 def test_bench_variants_train_the_resnet_with_their_own_params():
-    from stages.lib.params import parse_params
-
     bench = load_bench()
-    profile = parse_params({"resnet": {"pseudo_labels": True, "members": 2, "head": "soft_argmax",
-                                       "augment": {"flip": True}}})
+    profile = params_with({"resnet": {"pseudo_labels": True, "members": 2, "head": "soft_argmax", "ema": 0.9,
+                                      "augment": {"flip": True}}})
     model, seed = bench.variant("seed-recipe", profile)
     assert model == "resnet" and seed.cnn == profile.cnn
     assert not seed.resnet.pseudo_labels and not seed.resnet.augment.flip and seed.resnet.members == 1
+    assert seed.resnet.ema == 0 and seed.resnet.augment == seed.resnet.augment.off()
     assert seed.resnet.lr == 1e-4 and seed.resnet.schedule == "step" and seed.resnet.head == "pool"
     model, single = bench.variant("resnet-single", profile)  # the profile's ResNet, one kept network
     assert model == "resnet" and single.resnet == dataclasses.replace(profile.resnet, members=1)
