@@ -55,6 +55,10 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
     assert summary["best"] == min(summary["models"], key=lambda m: summary["models"][m]["rmse"])
     assert (project.path / "submissions/best.csv").read_text() == \
         (project.path / f"submissions/{summary['best']}.csv").read_text()
+    for name in ("resnet", "cnn"):  # timings are kept out of the compared metrics
+        summary_keys = json.loads((project.path / f"models/{name}/train.json").read_text()).keys()
+        assert "val_rmse" in summary_keys and not {"images_per_s", "train_seconds"} & summary_keys
+        assert json.loads((project.path / f"models/{name}/timing.json").read_text())["images_per_s"] > 0
     for name in MODELS:
         metrics = json.loads((project.path / f"metrics/{name}.json").read_text())
         assert len(metrics["per_keypoint"]) == 15 and metrics["labelled_values"] > 0

@@ -53,8 +53,8 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
     return {
         "val_rmse": rmse(predictor(saved)(val.images), val.keypoints),
         "epochs": sum(result.epochs for _, _, result in networks),
-        "networks": [{"role": role, "seed": seed, "val_rmse": result.val_rmse, "best_epoch": result.best_epoch,
-                      "epochs": result.epochs} for role, seed, result in networks],
+        "networks": [{"role": role, "seed": seed, "val_rmse": result.val_rmse, "val_loss": result.val_loss,
+                      "best_epoch": result.best_epoch, "epochs": result.epochs} for role, seed, result in networks],
         "timing": {"train_seconds": round(seconds, 1), "images_per_s": round(images / max(seconds, 1e-9), 1),
                    "device": device().type, "bf16": networks[0][2].bf16},
     }
