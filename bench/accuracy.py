@@ -51,7 +51,8 @@ from stages.lib.evaluation import evaluate  # noqa: E402
 from stages.lib.imports import ROOT as CODE_ROOT, closure_files  # noqa: E402
 from stages.lib.io import save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
-from stages.lib.models import MODELS as REGISTRY, load_predictor, loaded_modules, model_params, train_model  # noqa: E402
+from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_modules, model_params,  # noqa: E402
+                               train_model, with_members)
 from stages.lib.models.base import Faces  # noqa: E402
 from stages.lib.params import AugmentParams, Params, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
@@ -131,8 +132,7 @@ def submission_rmse(predict, test: dict) -> float:
 def fingerprint(params: Params, name: str, data: DataSet) -> str:
     """What a trained model depends on: its resolved params section (an ensemble: its members'
     too), the data (sizes and a digest of the labels) and the source of every module it runs."""
-    names = [name, *params.ensemble.models] if name == "ensemble" else [name]
-    sections = {n: dataclasses.asdict(model_params(params, n)) for n in names}
+    sections = {n: dataclasses.asdict(model_params(params, n)) for n in with_members(name, params)}
     labels = hashlib.sha256(np.nan_to_num(data.train.keypoints, nan=-1).tobytes()).hexdigest()
     code = {path: hashlib.sha256((CODE_ROOT / path).read_bytes()).hexdigest()
             for path in closure_files(loaded_modules(name, params))}

@@ -6,10 +6,11 @@ import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 from dvc.repo import Repo
 
 from conftest import ROOT
-from stages.lib.imports import closure, module_file
+from stages.lib.imports import closure, closure_files, module_file
 from stages.lib.models import MODELS, loaded_modules
 from stages.lib.params import load_params, model_names
 
@@ -23,14 +24,13 @@ def stage_modules(cmd: str, params) -> set[str]:
     model = argv[argv.index("--model") + 1] if "--model" in argv else argv[3] if len(argv) > 3 else None
     if model in MODELS and "stages.lib.models" in closure(modules):
         modules |= loaded_modules(model, params)
-    return {module_file(m) for m in closure(modules)}
+    return set(closure_files(modules))
 
 
 @pytest.fixture(scope="module")
 def stages():
     with Repo(str(ROOT)) as repo:
-        return {stage.addressing: (stage.cmd, [str(Path(d.def_path)) for d in stage.deps],
-                                   [str(o.def_path) for o in stage.outs])
+        return {stage.addressing: (stage.cmd, [str(Path(d.def_path)) for d in stage.deps])
                 for stage in repo.index.stages}
 
 
@@ -41,7 +41,7 @@ def covered(path: str, deps: list[str]) -> bool:
 def test_every_stage_depends_on_every_project_module_it_runs(stages):
     params = load_params(ROOT / "params.yaml")
     missing = {}
-    for name, (cmd, deps, _) in stages.items():
+    for name, (cmd, deps) in stages.items():
         gaps = sorted(p for p in stage_modules(cmd, params) if not covered(p, deps))
         if gaps:
             missing[name] = gaps
@@ -53,7 +53,7 @@ def test_no_stage_depends_on_code_it_does_not_run(stages):
     at least (the shared list serves them all: training `mean` also depends on `augment.py`)."""
     params = load_params(ROOT / "params.yaml")
     families: dict[str, tuple[set, set]] = {}
-    for name, (cmd, deps, _) in stages.items():
+    for name, (cmd, deps) in stages.items():
         modules, code = families.setdefault(name.split("@")[0], (set(), set()))
         modules |= stage_modules(cmd, params)
         code |= {d for d in deps if d.startswith("stages")}
@@ -78,15 +78,14 @@ def test_model_names_are_the_registrys_everywhere(stages):
     names = set(stages)
     assert {n.split("@")[1] for n in names if n.startswith("train@")} == set(TRAINED)
     assert {n.split("@")[1] for n in names if n.startswith("evaluate@")} == set(MODELS)
-    compare_cmd, compare_deps, _ = stages["compare"]
+    compare_cmd, compare_deps = stages["compare"]
     assert [d for d in compare_deps if d.startswith("metrics/")] == [f"metrics/{m}.json" for m in MODELS]
     assert all(f"metrics/{m}.json" in compare_cmd for m in MODELS)
-    _, submit_deps, _ = stages["submit"]
+    _, submit_deps = stages["submit"]
     assert [d for d in submit_deps if d.startswith("evaluation/")] == \
         [f"evaluation/{m}/predictions.npz" for m in MODELS]
-    _, ensemble_deps, _ = stages["train_ensemble"]
+    _, ensemble_deps = stages["train_ensemble"]
     assert [d for d in ensemble_deps if d.startswith("models/")] == [f"models/{m}" for m in TRAINED]
-    import yaml
     config = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     assert config["metrics"] == [f"models/{m}/train.json" for m in MODELS]
     per_keypoint = next(p for p in config["plots"] if isinstance(p, dict) and "Per-keypoint" in next(iter(p)))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
 from .errors import UserError
 
 
@@ -175,7 +176,7 @@ class CnnParams(ModelParams):
     augment: AugmentParams
 
     def __post_init__(self) -> None:
-        _check_training("cnn", self.adam.epochs + self.sgd.epochs, self.batch_size, self.adam.lr,
+        _check_training("cnn", self.max_epochs, self.batch_size, self.adam.lr,
                         self.sgd.patience, self.threads)
         require(self.sgd.lr > 0, "cnn.sgd.lr", "must be > 0")
         require(0 <= self.sgd.momentum < 1, "cnn.sgd.momentum", "must be in [0, 1)")
@@ -241,7 +242,8 @@ class Params:
     def __post_init__(self) -> None:
         models = model_names(self)
         for i, name in enumerate(self.ensemble.models):
-            require(name in models and name != "ensemble", f"ensemble.models[{i}]",
+            # (EnsembleParams has already refused the ensemble itself.)
+            require(name in models, f"ensemble.models[{i}]",
                     f"unknown model {name!r}; known models: {', '.join(m for m in models if m != 'ensemble')}")
         require(self.predict.model in models, "predict.model",
                 f"unknown model {self.predict.model!r}; known models: {', '.join(models)}")

@@ -46,10 +46,14 @@ def model_params(params: Params, name: str):
     return getattr(params, name)
 
 
+def with_members(name: str, params: Params) -> list[str]:
+    """`name`, and for the ensemble the models it averages: what training or loading it runs."""
+    return [name, *params.ensemble.models] if name == "ensemble" else [name]
+
+
 def loaded_modules(name: str, params: Params) -> set[str]:
-    """The modules the registry imports on demand to train or load `name` (an ensemble: its members' too)."""
-    names = [name, *params.ensemble.models] if name == "ensemble" else [name]
-    return {f"{__name__}.{entry(n).module}" for n in names}
+    """The modules the registry imports on demand to train or load `name`."""
+    return {f"{__name__}.{entry(n).module}" for n in with_members(name, params)}
 
 
 def train_model(name: str, params: Params, train: Faces, val: Faces, out_dir: Path, on_epoch) -> dict:
