@@ -2,10 +2,13 @@
 
 Finds every face (OpenCV's Haar cascade), frames it like a Kaggle face, predicts the 15
 keypoints with a trained model and maps them back into the photo's pixels. Per photo it writes
-`DIR/<name>.json` (boxes and named keypoints in photo pixels, model name) and `DIR/<name>.png`
-(the photo with boxes and points drawn). A photo with no face gets an empty result and a
-message; an unreadable file an error naming it; the batch goes on either way. The exit status
-is non-zero only when no photo gave a face.
+`DIR/<file name>.json` (boxes and named keypoints in photo pixels, model name) and
+`DIR/<file name>.overlay.png` (the photo with boxes and points drawn): `a.jpg` and `a.png` get
+results of their own, and a second `a.jpg` from another folder gets `a-2.jpg.*`. No result ever
+replaces a photo of the batch, and a folder's `*.overlay.png` (this tool's own pictures) are not
+taken for photos. A photo with no face gets an empty result and a message; an unreadable file
+an error naming it; the batch goes on either way. The exit status is non-zero only when no
+photo gave a face.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+from .lib.cli import describe
+from .lib.errors import UserError
 from .lib.io import atomic_file
 from .lib.models import MODELS, load_predictor
 from .lib.photo import PhotoError, find_keypoints, overlay_png, read_photo
@@ -22,15 +27,49 @@ from .lib.tta import with_flip_averaging
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
 
 
+OVERLAY_SUFFIX = ".overlay.png"
+
+
+class OutputError(UserError):
+    """The results would land on an input, or `--out` cannot hold them."""
+
+
 def expand(inputs: list[str]) -> list[Path]:
-    """Files as given; folders become the photos inside them, sorted."""
+    """Files as given; folders become the photos inside them, sorted, minus this tool's overlays."""
     paths = []
     for item in map(Path, inputs):
         if item.is_dir():
-            paths += sorted(p for p in item.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+            paths += sorted(p for p in item.iterdir()
+                            if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.endswith(OVERLAY_SUFFIX))
         else:
             paths.append(item)
     return paths
+
+
+def result_names(photos: list[Path]) -> list[str]:
+    """One distinct base name per photo: its file name, numbered when two photos share it."""
+    names, taken = [], set()
+    for photo in photos:
+        name, number = photo.name, 1
+        while name in taken:
+            number += 1
+            name = f"{photo.stem}-{number}{photo.suffix}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
+    """(json, overlay) per photo; refuses any that would replace one of the photos."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: --out names a file; give a folder for the results")
+    pairs = [(out_dir / f"{name}.json", out_dir / f"{name}{OVERLAY_SUFFIX}") for name in result_names(photos)]
+    inputs = {photo.resolve() for photo in photos}
+    for pair in pairs:
+        for path in pair:
+            if path.resolve() in inputs:
+                raise OutputError(f"{path}: the result would replace this input photo; choose another --out")
+    return pairs
 
 
 def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Path = Path("models"),
@@ -43,7 +82,7 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Pa
     if flip_tta:
         predict = with_flip_averaging(predict)
     counts = {"with_faces": 0, "no_face": 0, "failed": 0}
-    for path in photos:
+    for path, (json_path, overlay_path) in zip(photos, result_paths(photos, out_dir)):
         try:
             grey = read_photo(path)
         except PhotoError as error:
@@ -51,13 +90,13 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Pa
             counts["failed"] += 1
             continue
         result = find_keypoints(grey, predict, str(path))
-        with atomic_file(out_dir / f"{path.stem}.json", "w") as handle:
+        with atomic_file(json_path, "w") as handle:
             json.dump(result.as_json(model), handle, indent=2)
-        with atomic_file(out_dir / f"{path.stem}.png") as handle:
+        with atomic_file(overlay_path) as handle:
             handle.write(overlay_png(grey, result))
         if result.boxes:
             counts["with_faces"] += 1
-            log(f"{path}: {len(result.boxes)} face(s) -> {out_dir / path.stem}.json, .png")
+            log(f"{path}: {len(result.boxes)} face(s) -> {json_path}, {overlay_path.name}")
         else:
             counts["no_face"] += 1
             log(f"{path}: no face found (empty result written)", file=sys.stderr)
@@ -78,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         counts = predict_photos(photos, args.model, args.out, args.models_dir, not args.no_flip_tta)
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (UserError, OSError) as error:
+        print(f"error: {describe(error)}", file=sys.stderr)
         return 1
     print(f"{len(photos)} photo(s): {counts['with_faces']} with faces, {counts['no_face']} without, "
           f"{counts['failed']} unreadable")

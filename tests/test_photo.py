@@ -10,7 +10,7 @@ from stages import predict as predict_stage
 from stages.lib.facegen import Style, draw_face
 from stages.lib.models import train_model
 from stages.lib.models.base import Faces
-from stages.lib.photo import Frame, PhotoError, crop, detect_faces, read_photo
+from stages.lib.photo import Frame, PhotoError, crop, detect_faces, read_photo, to_uint8
 from stages.photos import sample_photos
 
 
@@ -98,14 +98,14 @@ def test_batch_goes_on_past_no_face_and_broken_files(photos, mean_model, tmp_pat
     assert status == 0
     assert "chelsea_the_cat.png: no face found" in captured.err
     assert "notes.png: not a readable image" in captured.err
-    cat = json.loads((out / "chelsea_the_cat.json").read_text())
+    cat = json.loads((out / "chelsea_the_cat.png.json").read_text())
     assert cat["faces"] == [] and cat["model"] == "mean"
-    astronaut = json.loads((out / "astronaut.json").read_text())
+    astronaut = json.loads((out / "astronaut.png.json").read_text())
     assert len(astronaut["faces"]) == 1 and len(astronaut["faces"][0]["keypoints"]) == 15
     box = astronaut["faces"][0]["box"]
     left_eye = astronaut["faces"][0]["keypoints"]["left_eye_center"]
     assert box["x"] < left_eye[0] < box["x"] + box["width"] and box["y"] < left_eye[1] < box["y"] + box["height"]
-    assert Image.open(out / "astronaut.png").size == (512, 512)
+    assert Image.open(out / "astronaut.png.overlay.png").size == (512, 512)
 
 
 def test_batch_fails_only_when_every_photo_fails(photos, mean_model, tmp_path):
@@ -114,3 +114,74 @@ def test_batch_fails_only_when_every_photo_fails(photos, mean_model, tmp_path):
     status = predict_stage.main([str(photos / "chelsea_the_cat.png"), str(broken),
                                  "--model", "mean", "--models-dir", str(mean_model), "--out", str(tmp_path / "o")])
     assert status == 1
+
+
+def _predict(mean_model, *args) -> int:
+    return predict_stage.main([*map(str, args), "--model", "mean", "--models-dir", str(mean_model)])
+
+
+def test_results_never_replace_a_photo_and_overlays_are_not_reread(photos, mean_model, tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    original = (photos / "astronaut.png").read_bytes()
+    (folder / "astronaut.png").write_bytes(original)
+    for _ in range(2):  # the second run finds the first run's overlay in the folder
+        assert _predict(mean_model, folder, "--out", folder) == 0
+        assert capsys.readouterr().out.strip().endswith("1 photo(s): 1 with faces, 0 without, 0 unreadable")
+    assert (folder / "astronaut.png").read_bytes() == original
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "astronaut.png", "astronaut.png.json", "astronaut.png.overlay.png"]
+
+
+def test_photos_sharing_a_stem_or_a_name_keep_a_result_each(photos, mean_model, tmp_path):
+    astronaut = Image.open(photos / "astronaut.png")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    astronaut.save(tmp_path / "a" / "dupname.png")
+    astronaut.save(tmp_path / "a" / "dupname.jpg", quality=90)
+    astronaut.resize((256, 256)).save(tmp_path / "b" / "dupname.png")
+    out = tmp_path / "out"
+    assert _predict(mean_model, tmp_path / "a", tmp_path / "b", "--out", out) == 0
+    photos_named = {json.loads(p.read_text())["photo"] for p in out.glob("*.json")}
+    assert photos_named == {str(tmp_path / "a" / "dupname.jpg"), str(tmp_path / "a" / "dupname.png"),
+                            str(tmp_path / "b" / "dupname.png")}
+    assert json.loads((out / "dupname-2.png.json").read_text())["width"] == 256
+
+
+def test_out_naming_an_input_or_a_file_is_refused_in_one_line(photos, mean_model, tmp_path, capsys):
+    photo = tmp_path / "x.png"
+    photo.write_bytes((photos / "astronaut.png").read_bytes())
+    assert _predict(mean_model, photo, "--out", photo) == 1
+    assert capsys.readouterr().err.strip() == f"error: {photo}: --out names a file; give a folder for the results"
+    assert photo.read_bytes() == (photos / "astronaut.png").read_bytes()
+    # An input that happens to be named like a result of another input is refused, not replaced.
+    lookalike = tmp_path / "x.png.overlay.png"
+    lookalike.write_bytes(photo.read_bytes())
+    assert _predict(mean_model, photo, lookalike, "--out", tmp_path) == 1
+    assert "the result would replace this input photo" in capsys.readouterr().err
+    assert lookalike.read_bytes() == photo.read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I", "F-fraction", "F-wide"])
+def test_wide_range_photos_read_like_their_8_bit_version(photos, mode, tmp_path):
+    grey = read_photo(photos / "astronaut.png")
+    if mode == "F-fraction":
+        image, suffix = Image.fromarray(grey.astype(np.float32) / 255.0, "F"), ".tif"
+    elif mode == "F-wide":
+        image, suffix = Image.fromarray(grey.astype(np.float32) * 4.0 - 100.0, "F"), ".tif"
+    else:
+        image = Image.fromarray(grey.astype(np.uint16) * 257).convert(mode)
+        suffix = ".png" if mode == "I;16" else ".tif"
+    path = tmp_path / f"wide{suffix}"
+    image.save(path)
+    assert Image.open(path).mode == mode.split("-")[0]
+    read = read_photo(path).astype(int)
+    assert np.abs(read - grey).max() <= 1
+    assert len(detect_faces(read.astype(np.uint8))) == 1
+
+
+def test_to_uint8_stretches_only_ranges_beyond_a_byte():
+    assert to_uint8(np.array([[0, 128, 255]], np.int32)).tolist() == [[0, 128, 255]]
+    assert to_uint8(np.array([[1000, 2000, 4095]], np.int32)).tolist() == [[0, 82, 255]]  # (2000 - 1000) / 3095 * 255
+    assert to_uint8(np.array([[0.0, 0.5, 1.0]], np.float32)).tolist() == [[0, 128, 255]]
+    assert to_uint8(np.array([[np.nan, np.nan]], np.float32)).tolist() == [[0, 0]]

@@ -63,14 +63,14 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
         metrics = json.loads((project.path / f"metrics/{name}.json").read_text())
         assert len(metrics["per_keypoint"]) == 15 and metrics["labelled_values"] > 0
         assert (project.path / f"evaluation/{name}/faces.png").read_bytes()[:4] == b"\x89PNG"
-    photo = json.loads((project.path / "evaluation/photos/astronaut.json").read_text())
+    photo = json.loads((project.path / "evaluation/photos/astronaut.png.json").read_text())
     assert photo["model"] == "ensemble" and len(photo["faces"]) == 1
-    assert len(json.loads((project.path / "evaluation/photos/pair.json").read_text())["faces"]) == 2
-    assert json.loads((project.path / "evaluation/photos/chelsea_the_cat.json").read_text())["faces"] == []
+    assert len(json.loads((project.path / "evaluation/photos/pair.jpg.json").read_text())["faces"]) == 2
+    assert json.loads((project.path / "evaluation/photos/chelsea_the_cat.png.json").read_text())["faces"] == []
     for model in ("resnet", "cnn"):
         project.run(sys.executable, "-m", "stages.predict", "data/photos/astronaut.png", "--model", model,
                     "--out", f"photos-{model}")
-        assert len(json.loads((project.path / f"photos-{model}/astronaut.json").read_text())["faces"]) == 1
+        assert len(json.loads((project.path / f"photos-{model}/astronaut.png.json").read_text())["faces"]) == 1
     shown = project.dvc("metrics", "show").stdout
     assert all(f"metrics/{name}.json" in shown for name in MODELS)
     html = project.dvc("plots", "show", "-o", "plots-html").stdout

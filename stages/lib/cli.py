@@ -11,9 +11,19 @@ class DataError(UserError):
     """Input data is missing or inconsistent; the message says what to do."""
 
 
+def describe(error: Exception) -> str:
+    """One line: a UserError's own message; an OSError as `path: what went wrong`."""
+    if isinstance(error, OSError) and error.strerror and not isinstance(error, UserError):
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return f"{where}{error.strerror.lower()}"
+    return str(error)
+
+
 def run(main: Callable[[], None]) -> None:
+    """Runs a stage's main(); the file system's refusals (a read-only folder, a full disk, a file
+    where a folder should be) are a user's to fix, so they print one line like bad input does."""
     try:
         main()
-    except (UserError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (UserError, OSError) as error:
+        print(f"error: {describe(error)}", file=sys.stderr)
         sys.exit(1)
