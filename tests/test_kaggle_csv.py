@@ -1,3 +1,6 @@
+import csv
+import gzip
+import io
 import zipfile
 
 import numpy as np
@@ -94,7 +97,8 @@ def replace_field(index: int, value: str):
         (6, replace_pixel(50, "256"), "Image", "pixel value 256 out of range"),
         (3, replace_pixel(0, "1000"), "Image", "pixel value 1000 out of range"),
         (13, replace_pixel(9, ""), "Image", "empty pixel value"),
-        (14, lambda s: s + " ", "Image", "empty pixel value"),
+        (14, replace_pixel(30, "00256"), "Image", "pixel value 256 out of range"),
+        (15, replace_field(2, "inf"), COLUMNS[2], "not a finite number: 'inf'"),
         (8, replace_field(3, "abc"), COLUMNS[3], "not a number: 'abc'"),
         (10, replace_field(0, "97.5"), COLUMNS[0], "outside the image"),
         (11, replace_field(1, "-0.5"), COLUMNS[1], "outside the image"),
@@ -179,3 +183,57 @@ def test_reads_real_faces_in_kaggles_format_unchanged():
     ids, test_images = read_test_csv(YOUTUBE_FACES / "test.csv")
     lookup = read_lookup_csv(YOUTUBE_FACES / "IdLookupTable.csv", ids)
     assert test_images.shape == (300, 96, 96) and len(lookup.row_ids) == 9000
+
+
+def _quote_all(text: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(csv.reader(io.StringIO(text)))
+    return buffer.getvalue()
+
+
+def test_rfc_4180_quoting_reads_the_same_values(tmp_path, sample):
+    """Quoted fields as pandas (quoting=QUOTE_ALL) or a spreadsheet write them."""
+    (tmp_path / "training.csv").write_text(_quote_all(format_training_csv(sample.train_images, sample.train_keypoints)))
+    images, keypoints = read_training_csv(tmp_path / "training.csv")
+    assert np.array_equal(images, sample.train_images)
+    assert np.array_equal(keypoints, sample.train_keypoints, equal_nan=True)
+    ids = np.arange(1, len(sample.test_images) + 1)
+    (tmp_path / "test.csv").write_text(_quote_all(format_test_csv(ids, sample.test_images)))
+    assert np.array_equal(read_test_csv(tmp_path / "test.csv")[1], sample.test_images)
+    (tmp_path / "lookup.csv").write_text(_quote_all(format_lookup_csv(sample.lookup)))
+    assert read_lookup_csv(tmp_path / "lookup.csv", ids).row_ids.tolist() == [r for r, _, _ in sample.lookup]
+
+
+def test_an_unclosed_quote_names_its_line(training_file):
+    corrupt(training_file, 6, replace_field(0, '"66.7'))
+    with pytest.raises(CsvFormatError, match=r"line 6: bad quoting"):
+        read_training_csv(training_file)
+
+
+def test_padding_spaces_leading_zeros_and_nan_keypoints_are_read(training_file, sample):
+    corrupt(training_file, 2, lambda s: s.replace(",", ", ", 1).rsplit(",", 1)[0] + ", " + s.rsplit(",", 1)[1] + " ")
+    corrupt(training_file, 3, replace_pixel(7, "0" + str(sample.train_images[1].reshape(-1)[7]).zfill(3)))
+    corrupt(training_file, 4, replace_field(0, "NaN"))
+    images, keypoints = read_training_csv(training_file)
+    assert np.array_equal(images, sample.train_images)
+    assert np.isnan(keypoints[2, 0]) and np.array_equal(keypoints[3:], sample.train_keypoints[3:], equal_nan=True)
+    assert np.allclose(keypoints[0], sample.train_keypoints[0], equal_nan=True, atol=1e-4)
+
+
+@pytest.mark.parametrize("encode, message", [
+    (gzip.compress, "it is gzip-compressed; decompress it first"),
+    (lambda b: b.decode().encode("utf-16"), "it is UTF-16 text; save it as UTF-8"),
+    (lambda b: b.decode().encode("utf-16-le"), "it holds NUL bytes"),
+])
+def test_compressed_or_non_text_files_say_what_they_are(training_file, encode, message):
+    training_file.write_bytes(encode(training_file.read_bytes()))
+    with pytest.raises(CsvFormatError) as error:
+        read_training_csv(training_file)
+    assert str(error.value).startswith(f"{training_file}: not a CSV text file: ") and message in str(error.value)
+    assert len(str(error.value)) < 200
+
+
+def test_a_corrupt_zip_is_one_clear_error(tmp_path):
+    (tmp_path / "training.zip").write_bytes(b"PK\x03\x04 this archive was cut short")
+    with pytest.raises(CsvFormatError, match=r"training.zip: not a valid zip archive .*download it again"):
+        read_training_csv(tmp_path / "training.csv")

@@ -9,9 +9,10 @@ memory of the usual per-row `np.fromstring(...)` approach (see bench/prepare.py)
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
-from pathlib import Path
 import zipfile
+from pathlib import Path
 from typing import BinaryIO, Iterator
 
 import numpy as np
@@ -53,6 +54,7 @@ def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list]]:
     """
     with _open(path) as handle:
         first = handle.readline()
+        _check_text(path, first)
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
         if not first.strip():
@@ -63,9 +65,12 @@ def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list]]:
             line = line.rstrip(b"\r\n")
             if not line.strip():
                 continue
-            # The pixel string is the last field: a zero-copy view, not a new bytes object.
-            cut = line.rfind(b",") + 1
-            fields = [*line[:cut - 1].split(b","), memoryview(line)[cut:]] if cut else [line]
+            if b'"' in line:  # RFC 4180 quoting, as pandas and spreadsheets may write it
+                fields = _quoted_fields(path, number, line)
+            else:
+                # The pixel string is the last field: a zero-copy view, not a new bytes object.
+                cut = line.rfind(b",") + 1
+                fields = [*line[:cut - 1].split(b","), memoryview(line)[cut:]] if cut else [line]
             if len(fields) != len(header):
                 raise CsvFormatError(path, number, None,
                                      f"expected {len(header)} fields, got {len(fields)}")
@@ -75,13 +80,43 @@ def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list]]:
         raise CsvFormatError(path, None, None, "no data rows after the header")
 
 
+def _quoted_fields(path: Path, line_number: int, line: bytes) -> list[bytes]:
+    try:
+        (fields,) = csv.reader([line.decode("latin-1")], strict=True)
+    except (csv.Error, ValueError) as error:
+        raise CsvFormatError(path, line_number, None, f"bad quoting: {error}") from None
+    return [field.encode("latin-1") for field in fields]
+
+
+# First bytes of files that are not plain CSV text, and what they are.
+_NOT_TEXT = {
+    b"\x1f\x8b": "gzip-compressed; decompress it first (gunzip)",
+    b"PK\x03\x04": "a zip archive; unzip it, or name it .zip",
+    b"\xff\xfe": "UTF-16 text; save it as UTF-8 (or ASCII)",
+    b"\xfe\xff": "UTF-16 text; save it as UTF-8 (or ASCII)",
+    b"BZh": "bzip2-compressed; decompress it first",
+    b"\xfd7zXZ": "xz-compressed; decompress it first",
+}
+
+
+def _check_text(path: Path, first_line: bytes) -> None:
+    for magic, what in _NOT_TEXT.items():
+        if first_line.startswith(magic):
+            raise CsvFormatError(path, None, None, f"not a CSV text file: it is {what}")
+    if b"\x00" in first_line:
+        raise CsvFormatError(path, None, None, "not a CSV text file: it holds NUL bytes (binary data or UTF-16)")
+
+
 def _open(path: Path) -> BinaryIO:
     """The CSV itself, or the member of the same name in the `.zip` Kaggle's download ships."""
     if path.exists():
         return open(path, "rb")
     archive = path.with_suffix(".zip")
     if archive.exists():
-        zipped = zipfile.ZipFile(archive)
+        try:
+            zipped = zipfile.ZipFile(archive)
+        except zipfile.BadZipFile as error:
+            raise CsvFormatError(archive, None, None, f"not a valid zip archive ({error}); download it again") from None
         if path.name not in zipped.namelist():
             zipped.close()
             raise CsvFormatError(archive, None, None, f"does not contain {path.name}")
@@ -124,6 +159,8 @@ def parse_pixels(path: Path, strings: list[bytes], lines: list[int]) -> np.ndarr
     Each number ends just before a separator, so its last three digits are gathered at
     fixed offsets from the separator positions: a few vectorised passes, no Python loop.
     """
+    # Spaces around a string are padding, not empty values.
+    strings = [bytes(s).strip(b" ") if s[:1] == b" " or s[-1:] == b" " else s for s in strings]
     text = np.frombuffer(b" " + b" ".join(strings) + b" ", np.uint8)
     # Byte offset where each row's string starts inside `text`, plus one past the end.
     lengths = np.fromiter((len(s) + 1 for s in strings), np.int64, len(strings))
@@ -148,11 +185,14 @@ def parse_pixels(path: Path, strings: list[bytes], lines: list[int]) -> np.ndarr
     if wrong.size:
         row = int(wrong[0])
         fail(int(row_start[row]), f"expected {N_PIXELS} pixel values, got {counts[row]}")
-    if width.max() > 3:
-        i = int(np.argmax(width > 3))
-        fail(int(seps[i]) + 1, f"pixel value {bytes(text[seps[i] + 1:seps[i + 1]]).decode()} out of range 0..255")
-
     ends = seps[1:] - 1  # index of each number's last digit
+    wide = np.flatnonzero(width > 3)
+    if wide.size:  # fine only with leading zeros: "0012" is 12
+        too_large = [wide[(width[wide] > k) & (text[ends[wide] - k] != 48)] for k in range(3, int(width.max()))]
+        too_large = np.concatenate(too_large)
+        if too_large.size:
+            i = int(too_large.min())
+            fail(int(seps[i]) + 1, f"pixel value {bytes(text[seps[i] + 1:seps[i + 1]]).decode()} out of range 0..255")
     values = (text[ends] - np.uint8(48)).astype(np.uint16)
     values += (width >= 2) * (text[ends - 1] - np.uint8(48)).astype(np.uint16) * 10
     values += (width >= 3) * (text[ends - 2] - np.uint8(48)).astype(np.uint16) * 100
@@ -173,6 +213,11 @@ def _parse_keypoints(path: Path, line: int, fields: list[bytes]) -> list[float]:
             value = float(text)
         except ValueError:
             raise CsvFormatError(path, line, column, f"not a number: {text.decode('utf-8', 'replace')!r}") from None
+        if np.isnan(value):  # how pandas' na_rep="NaN" writes a missing keypoint
+            values.append(np.nan)
+            continue
+        if np.isinf(value):
+            raise CsvFormatError(path, line, column, f"not a finite number: {text.decode()!r}")
         if not 0.0 <= value <= IMAGE_SIZE:
             raise CsvFormatError(path, line, column, f"value {value} lies outside the image [0, {IMAGE_SIZE}]")
         values.append(value)
