@@ -1,20 +1,19 @@
 """Lay a profile (a partial params.yaml, e.g. profiles/real.yaml) over params.yaml.
 
 usage: python -m stages.profile PROFILE            print its `dvc exp run -S` flags
-       python -m stages.profile PROFILE --apply    merge it into params.yaml in place
+       python -m stages.profile PROFILE --apply    merge it into params.yaml in place, comments kept
 
 e.g. `dvc exp run $(python -m stages.profile profiles/real.yaml) -S data.raw_dir=data/raw/kaggle`
 """
 from __future__ import annotations
 
 import argparse
-
-import yaml
+from pathlib import Path
 
 from .lib.cli import run
 from .lib.io import atomic_file
 from .lib.params import parse_params, read_yaml
-from .lib.profile import load_profile, merge, set_flags
+from .lib.profile import apply_to_text, load_profile, merge, set_flags
 
 PARAMS_FILE = "params.yaml"
 
@@ -28,8 +27,9 @@ def main() -> None:
     merged = merge(read_yaml(PARAMS_FILE), overrides)
     parse_params(merged)  # a bad key or value fails here, naming it, before anything is written
     if args.apply:
+        text = apply_to_text(Path(PARAMS_FILE).read_text(), overrides)
         with atomic_file(PARAMS_FILE, "w") as handle:
-            yaml.safe_dump(merged, handle, sort_keys=False)
+            handle.write(text)
         print(f"{PARAMS_FILE}: {args.profile} applied")
     else:
         print(" ".join(set_flags(overrides)))

@@ -86,3 +86,15 @@ def test_profile_cli_applies_atomically_and_rejects_bad_keys(tmp_path):
     applied = run_profile(tmp_path, str(ROOT / "profiles" / "real.yaml"), "--apply")
     assert applied.returncode == 0, applied.stderr
     assert yaml.safe_load((tmp_path / "params.yaml").read_text()) == merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml"))
+    # Every comment of params.yaml survives, and keys the profile does not touch keep their lines.
+    comments = [line.split("#", 1)[1] for line in (ROOT / "params.yaml").read_text().splitlines() if "#" in line]
+    applied_text = (tmp_path / "params.yaml").read_text()
+    assert comments and all(comment in applied_text for comment in comments)
+
+
+def test_applying_keeps_comments_and_flow_lists():
+    from stages.lib.profile import apply_to_text
+
+    text = "a:\n  # why b\n  b: 1  # one\n  c: [x, y]\nd: {}\n"
+    out = apply_to_text(text, {"a": {"b": 2, "c": ["z"]}})
+    assert out == "a:\n  # why b\n  b: 2  # one\n  c: [z]\nd: {}\n"

@@ -32,6 +32,40 @@ def merge(base: dict, overrides: dict) -> dict:
     return merged
 
 
+def apply_to_text(text: str, overrides: dict) -> str:
+    """params.yaml's text with `overrides` laid over it, comments, order and layout kept.
+
+    A round-tripping YAML reader (ruamel.yaml, which DVC itself uses) keeps the comments that
+    explain each key; a plain `yaml.safe_dump` would drop them all.
+    """
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    yaml_rt = YAML()
+    yaml_rt.preserve_quotes = True
+    document = yaml_rt.load(text)
+
+    def lay(target: CommentedMap, tree: dict) -> None:
+        for key, value in tree.items():
+            old = target.get(key)
+            if isinstance(value, dict) and isinstance(old, dict):
+                lay(old, value)
+            elif isinstance(value, list) and isinstance(old, CommentedSeq):
+                seq = CommentedSeq(value)
+                if old.fa.flow_style():
+                    seq.fa.set_flow_style()
+                target[key] = seq
+            else:
+                target[key] = value
+
+    lay(document, overrides)
+    out = io.StringIO()
+    yaml_rt.dump(document, out)
+    return out.getvalue()
+
+
 def _leaves(tree: dict, prefix: str = "") -> list[tuple[str, Any]]:
     leaves = []
     for key, value in tree.items():
