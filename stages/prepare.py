@@ -14,30 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .lib.cli import DataError, run
+from .lib.cli import run
 from .lib.io import atomic_dir, save_npz
-from .lib.kaggle_csv import read_lookup_csv, read_test_csv, read_training_csv
+from .lib.kaggle_csv import check_raw_dir, read_lookup_csv, read_test_csv, read_training_csv
 from .lib.keypoints import COLUMNS
 from .lib.params import load_params
-
-RAW_FILES = ("training.csv", "test.csv", "IdLookupTable.csv")
-HOW_TO_GET_KAGGLE = (
-    "put Kaggle's training.csv, test.csv and IdLookupTable.csv there (or their .zip files), e.g. "
-    "`kaggle competitions download -c facial-keypoints-detection -p {dir} && "
-    "unzip -o {dir}/facial-keypoints-detection.zip -d {dir}` after accepting the competition rules, "
-    "or set data.raw_dir back to data/raw/sample for the embedded data"
-)
-
-
-def check_raw_dir(raw_dir: Path) -> None:
-    missing = [
-        name for name in RAW_FILES
-        if not (raw_dir / name).exists() and not (raw_dir / name).with_suffix(".zip").exists()
-    ]
-    if missing:
-        raise DataError(f"{raw_dir}: missing {', '.join(missing)}; "
-                        + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
-
 
 def prepare(raw_dir: Path) -> dict[str, dict[str, np.ndarray]]:
     """Parse and cross-check the three raw files; returns the arrays of each .npz."""
@@ -61,10 +42,7 @@ def main() -> None:
     parser.add_argument("out", help="folder for train.npz, test.npz and lookup.npz")
     args = parser.parse_args()
     load_params()  # a bad params.yaml stops here, naming the key
-    raw_dir = args.raw_dir
-    if not raw_dir.is_dir():
-        raise DataError(f"{raw_dir}: no such folder; " + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
-    arrays = prepare(raw_dir)
+    arrays = prepare(args.raw_dir)
     with atomic_dir(args.out) as tmp:
         for name, contents in arrays.items():
             save_npz(tmp / f"{name}.npz", **contents)

@@ -73,3 +73,37 @@ def test_a_stale_copy_aside_is_dropped_when_the_output_exists(tmp_path):
         (tmp / "val.npz").write_text("next")
     assert (out / "val.npz").read_text() == "next"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["split"]
+
+
+def test_file_system_refusals_print_one_line(tmp_path, capsys):
+    from stages.lib.cli import run
+
+    def main():
+        raise PermissionError(13, "Permission denied", str(tmp_path / "models"))
+
+    with pytest.raises(SystemExit) as exit_:
+        run(main)
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'models'}: permission denied\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_output_folder_is_one_line_and_keeps_the_old_output(tmp_path, capsys):
+    from stages.lib.cli import run
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "mean").mkdir()
+    (models / "mean" / "model.npz").write_bytes(b"previous")
+    models.chmod(0o555)
+    try:
+        def main():
+            with atomic_dir(models / "mean") as tmp:
+                (tmp / "model.npz").write_bytes(b"new")
+
+        with pytest.raises(SystemExit):
+            run(main)
+    finally:
+        models.chmod(0o755)
+    assert "permission denied" in capsys.readouterr().err
+    assert (models / "mean" / "model.npz").read_bytes() == b"previous"

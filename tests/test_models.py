@@ -7,6 +7,7 @@ import yaml
 
 from conftest import NO_AUGMENT, ROOT, params_with
 from stages.lib.facegen import make_sample_data
+from stages.lib.io import load_npz, save_npz
 from stages.lib.metrics import rmse
 from stages.lib.models import MODELS, load_predictor, train_model
 from stages.lib.models.base import Faces
@@ -91,6 +92,8 @@ def test_resnet_training_is_deterministic(faces, tmp_path):
         QUICK.resnet, epochs=2, augment=dataclasses.replace(AugmentParams.off(), flip=True, rotate=10, shift=3, blur=0.3)))
     runs = [train_model("resnet", params, *faces, tmp_path / str(i), lambda e, m: None) for i in range(2)]
     assert runs[0]["val_rmse"] == runs[1]["val_rmse"]
+    # Identical weights give an identical file, so DVC sees no change downstream.
+    assert (tmp_path / "0/model.pt").read_bytes() == (tmp_path / "1/model.pt").read_bytes()
     other = dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, seed=1))
     assert train_model("resnet", other, *faces, tmp_path / "2", lambda e, m: None)["val_rmse"] != runs[0]["val_rmse"]
 
@@ -102,6 +105,11 @@ def test_cnn_training_is_deterministic(faces, tmp_path):
         augment=dataclasses.replace(AugmentParams.off(), flip=True, shift=3)))
     runs = [train_model("cnn", params, *faces, tmp_path / str(i), lambda e, m: None) for i in range(2)]
     assert runs[0]["val_rmse"] == pytest.approx(runs[1]["val_rmse"], rel=1e-6)
+    # The saved files are a function of the weights alone: no save date, no object addresses.
+    saved = tmp_path / "0/weights.npz"
+    save_npz(tmp_path / "again.npz", **load_npz(saved))
+    assert (tmp_path / "again.npz").read_bytes() == saved.read_bytes()
+    assert (tmp_path / "0/config.json").read_bytes() == (tmp_path / "1/config.json").read_bytes()
 
 
 def test_resnet_members_average_networks_of_successive_seeds(faces, tmp_path):

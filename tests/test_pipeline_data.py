@@ -45,6 +45,19 @@ def test_missing_kaggle_files_give_a_clear_error_and_keep_the_last_outputs(tiny_
     assert digests(tiny_project, "data/prepared") == before
 
 
+@pytest.mark.parametrize("overrides, message", [
+    ({"predict": {"model": "nope"}}, "predict.model: unknown model 'nope'"),
+    ({"data": {"raw_dir": "data/raw/nowhere"}}, "data.raw_dir: data/raw/nowhere: no such folder; put Kaggle's"),
+])
+def test_a_bad_name_or_path_in_params_stops_repro_first_naming_the_key(tiny_project, overrides, message):
+    tiny_project.set_params(overrides)
+    result = tiny_project.dvc("repro", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"error: {message}" in output and "Errno 2" not in output
+    assert "Running stage 'check'" in output and "Running stage 'generate'" not in output
+
+
 def test_bad_raw_data_fails_cleanly_and_repro_recovers(tiny_project):
     tiny_project.dvc("repro", *DATA_STAGES)
     before = digests(tiny_project, "data/prepared")

@@ -27,6 +27,28 @@ LOOKUP_HEADER = ("RowId", "ImageId", "FeatureName", "Location")
 _BLOCK_ROWS = 256
 
 
+RAW_FILES = ("training.csv", "test.csv", "IdLookupTable.csv")
+HOW_TO_GET_KAGGLE = (
+    "put Kaggle's training.csv, test.csv and IdLookupTable.csv there (or their .zip files), e.g. "
+    "`kaggle competitions download -c facial-keypoints-detection -p {dir} && "
+    "unzip -o {dir}/facial-keypoints-detection.zip -d {dir}` after accepting the competition rules, "
+    "or set data.raw_dir back to data/raw/sample for the embedded data"
+)
+
+
+def check_raw_dir(raw_dir: Path) -> None:
+    """A clear error, with how to get Kaggle's files, when `raw_dir` (data.raw_dir) lacks any of them."""
+    if not raw_dir.is_dir():
+        raise UserError(f"data.raw_dir: {raw_dir}: no such folder; " + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
+    missing = [
+        name for name in RAW_FILES
+        if not (raw_dir / name).exists() and not (raw_dir / name).with_suffix(".zip").exists()
+    ]
+    if missing:
+        raise UserError(f"data.raw_dir: {raw_dir}: missing {', '.join(missing)}; "
+                        + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
+
+
 class CsvFormatError(UserError):
     """Bad input: the message names the file, the line and the column."""
 
