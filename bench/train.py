@@ -1,15 +1,18 @@
-"""Benchmark: ResNet training speed on the CPU, the seed's setup vs this project's trainer.
+"""Benchmark: training speed on the CPU, the seeds' setups vs this project's trainers.
 
-Same backbone (stages.lib.models.resnet.network.ResNet) and the same data in one run:
-- seed setup: a per-item torch Dataset returning `torch.tensor(...)` per sample, DataLoader
-  batch 16, float32 NCHW, default threads, masked MSE on raw pixel targets, Adam 1e-4;
-- this project: `stages.lib.models.resnet.train` with the params.yaml settings (batches sliced
-  from contiguous arrays, batch 64, channels-last, bf16 autocast where the CPU supports it,
-  normalised targets, AdamW + cosine).
-Both train the same number of epochs; prints images/s, the speed ratio and validation RMSE.
-Then times single levers (batch size, channels-last, bf16 autocast, threads) on one epoch each.
+Same architectures and the same data in one run, the same number of epochs, no augmentation:
+- ResNet, seed setup: a per-item torch Dataset returning `torch.tensor(...)` per sample,
+  DataLoader batch 16, float32 NCHW, default threads, masked MSE on raw pixel targets, Adam 1e-4;
+  this project: `resnet.train` with the params.yaml settings (batches sliced from contiguous
+  arrays, channels-last, normalised targets, AdamW + cosine), with bf16 autocast where the CPU
+  has it and without.
+- Keras CNN, seed setup: plain `model.fit` on float64 arrays (pixels / 255, pixel targets),
+  Keras' default batch 32, Adam 1e-3, the masked Huber loss; this project: `cnn.train` with the
+  params.yaml settings (float32 batches from a PyDataset, normalised targets).
+Prints images/s, the speed ratio and validation RMSE of each, then single ResNet levers
+(batch size, channels-last, bf16 autocast, threads) on one epoch each.
 
-usage: python bench/train.py [--train 1200] [--epochs 3]   (about 6 minutes on 2 cores)
+usage: python bench/train.py [--train 1200] [--epochs 3]   (about 12 minutes on 2 cores)
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -72,6 +76,41 @@ def seed_setup(train: Faces, val: Faces, epochs: int, stem_stride: int) -> dict:
     return {"images_per_s": epochs * len(train) / seconds, "val_rmse": rmse(predictions, val.keypoints)}
 
 
+def seed_cnn_setup(train: Faces, val: Faces, epochs: int) -> dict:
+    """Plain `model.fit` on float64 arrays, as the seeds trained their Keras CNN."""
+    from stages.lib.models.cnn import build, configure
+    from stages.lib.models.cnn.losses import masked_loss as keras_masked_loss
+
+    import keras
+
+    configure(0, 0)
+    model = build(0.1)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras_masked_loss("huber"))
+    x = train.images[..., None] / 255.0  # float64
+    y = train.keypoints.astype(np.float64)
+    start = time.perf_counter()
+    model.fit(x, y, epochs=epochs, verbose=0)
+    seconds = time.perf_counter() - start
+    predictions = model.predict(val.images[..., None] / 255.0, verbose=0)
+    return {"images_per_s": epochs * len(train) / seconds, "val_rmse": rmse(predictions, val.keypoints)}
+
+
+def project_cnn(train: Faces, val: Faces, params, epochs: int) -> dict:
+    from stages.lib.models import cnn
+
+    params = dataclasses.replace(params, augment=AugmentParams.off(),
+                                 adam=dataclasses.replace(params.adam, epochs=epochs),
+                                 sgd=dataclasses.replace(params.sgd, epochs=0))
+    with tempfile.TemporaryDirectory() as out:
+        summary = cnn.train(params, train, val, Path(out), lambda epoch, metrics: None)
+    return {"images_per_s": summary["timing"]["images_per_s"], "val_rmse": summary["val_rmse"]}
+
+
+def row(label: str, result: dict, reference: dict | None = None) -> None:
+    ratio = f"   {result['images_per_s'] / reference['images_per_s']:.2f}x the seed" if reference else ""
+    print(f"  {label:34s} {result['images_per_s']:7.1f} images/s   val RMSE {result['val_rmse']:.3f}{ratio}")
+
+
 def project(train: Faces, val: Faces, params) -> dict:
     with tempfile.TemporaryDirectory() as out:
         summary = resnet.train(params, train, val, Path(out), lambda epoch, metrics: None)
@@ -83,9 +122,9 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=1200, help="training faces")
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
-    params = load_params(ROOT / "params.yaml").resnet
+    all_params = load_params(ROOT / "params.yaml")
     # Same number of epochs for both, no early stop, no augmentation: a like-for-like timing.
-    params = dataclasses.replace(params, epochs=args.epochs, warmup_epochs=0, patience=args.epochs,
+    params = dataclasses.replace(all_params.resnet, epochs=args.epochs, warmup_epochs=0, patience=args.epochs,
                                  augment=AugmentParams.off())
     data = make_sample_data(seed=1, n_train=args.train + 300, n_test=1, full_fraction=0.3)
     train = Faces(data.train_images[:args.train], data.train_keypoints[:args.train])
@@ -93,11 +132,16 @@ def main() -> None:
     print(f"{args.train} training faces, {args.epochs} epochs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads by default, bf16 supported: {bf16_supported()}")
 
+    print("ResNet")
     seed = seed_setup(train, val, args.epochs, params.stem_stride)
-    ours = project(train, val, params)
-    print(f"{'seed setup':34s} {seed['images_per_s']:7.1f} images/s   val RMSE {seed['val_rmse']:.3f}")
-    print(f"{'this project (params.yaml)':34s} {ours['images_per_s']:7.1f} images/s   val RMSE {ours['val_rmse']:.3f}")
-    print(f"speed-up {ours['images_per_s'] / seed['images_per_s']:.2f}x")
+    row("seed setup", seed)
+    row("this project, bf16 where supported", project(train, val, params), seed)
+    row("this project, bf16 off", project(train, val, dataclasses.replace(params, bf16=False)), seed)
+
+    print("Keras CNN")
+    seed_cnn = seed_cnn_setup(train, val, args.epochs)
+    row("seed setup (fit on float64 arrays)", seed_cnn)
+    row("this project", project_cnn(train, val, all_params.cnn, args.epochs), seed_cnn)
 
     print("\nsingle levers, one epoch each, from the params.yaml settings:")
     one = dataclasses.replace(params, epochs=1, patience=1)

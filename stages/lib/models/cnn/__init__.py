@@ -121,8 +121,11 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
         def on_epoch_end(self, epoch, logs=None):
             state["seconds"] += time.perf_counter() - self.started
             state["images"] += len(train)
-            pred = targets.decode(model.predict(val_x, batch_size=256, verbose=0))
-            val_rmse = rmse(pred, val.keypoints)
+            # One pass over the validation faces gives both figures; `logs` is the dict the
+            # callbacks after this one (ReduceLROnPlateau, EarlyStopping) read val_loss from.
+            raw = model.predict(val_x, batch_size=256, verbose=0)
+            logs["val_loss"] = float(keras.ops.convert_to_numpy(loss(val_y, raw)))
+            val_rmse = rmse(targets.decode(raw), val.keypoints)
             if logs["val_loss"] < state["best_val_loss"]:  # the best checkpoint, kept in memory
                 state.update(best_val_loss=float(logs["val_loss"]), best_val_rmse=val_rmse,
                              best_epoch=state["epoch"] + 1, best_weights=model.get_weights())
@@ -135,11 +138,10 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
     log = Log()
     if params.adam.epochs:
         model.compile(optimizer=keras.optimizers.Adam(params.adam.lr), loss=loss)
-        model.fit(batches, validation_data=(val_x, val_y), epochs=params.adam.epochs, verbose=0,
-                  callbacks=[log])
+        model.fit(batches, epochs=params.adam.epochs, verbose=0, callbacks=[log])
     if params.sgd.epochs:
         model.compile(optimizer=keras.optimizers.SGD(params.sgd.lr, momentum=params.sgd.momentum), loss=loss)
-        model.fit(batches, validation_data=(val_x, val_y), epochs=params.sgd.epochs, verbose=0, callbacks=[
+        model.fit(batches, epochs=params.sgd.epochs, verbose=0, callbacks=[
             log,
             keras.callbacks.ReduceLROnPlateau("val_loss", factor=params.sgd.plateau_factor,
                                               patience=params.sgd.plateau_patience),
