@@ -16,9 +16,9 @@ from stages.lib.io import load_npz
 from stages.lib.models import MODELS
 from stages.lib.submission import check_submission
 
-ALL_STAGES = {"generate", "prepare", "split", *(f"train@{m}" for m in MODELS if m != "ensemble"),
+ALL_STAGES = {"check", "generate", "prepare", "split", *(f"train@{m}" for m in MODELS if m != "ensemble"),
               "train_ensemble", *(f"evaluate@{m}" for m in MODELS), "compare", "submit", "photos", "predict"}
-OUTPUTS = ("data/raw/sample", "data/prepared", "data/split", "models", "evaluation", "submissions", "data/photos")
+OUTPUTS = ("data/checked.txt", "data/raw/sample", "data/prepared", "data/split", "models", "evaluation", "submissions", "data/photos")
 
 
 def ran(output: str) -> set[str]:
@@ -130,8 +130,8 @@ def test_remote_push_wipe_pull(project, tmp_path):
     project.dvc("remote", "add", "-d", "store", str(tmp_path / "remote"))
     project.dvc("push")
     shutil.rmtree(project.path / ".dvc/cache")
-    for out in OUTPUTS:
-        shutil.rmtree(project.path / out)
+    for out in map(project.path.joinpath, OUTPUTS):
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
     assert "deleted" in project.dvc("status").stdout
     project.dvc("pull")
     assert "Data and pipelines are up to date" in project.dvc("status").stdout
