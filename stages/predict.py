@@ -1,9 +1,11 @@
 """Keypoints on your own photos: `python -m stages.predict PHOTO_OR_FOLDER... --model resnet --out DIR`.
 
-Finds every face (OpenCV's Haar cascade), frames it like a Kaggle face, predicts the 15
-keypoints with a trained model and maps them back into the photo's pixels. Per photo it writes
-`DIR/<file name>.json` (boxes and named keypoints in photo pixels, model name) and
-`DIR/<file name>.overlay.png` (the photo with boxes and points drawn): `a.jpg` and `a.png` get
+Finds every face (OpenCV's Haar cascades: frontal, and profile both ways), frames it like a
+Kaggle face, predicts the 15 keypoints with a trained model and maps them back into the photo's
+pixels. Per photo it writes `DIR/<file name>.json` (numbered faces: the detector, box and named
+keypoints in photo pixels; the model name) and `DIR/<file name>.overlay.png` (the photo in its
+own colours with numbered boxes and points drawn to each face's scale; `--labels` names the
+points): `a.jpg` and `a.png` get
 results of their own, and a second `a.jpg` from another folder gets `a-2.jpg.*`. No result ever
 replaces a photo of the batch, and a folder's `*.overlay.png` (this tool's own pictures) are not
 taken for photos. A photo with no face gets an empty result and a message; an unreadable file
@@ -21,7 +23,7 @@ from .lib.cli import describe
 from .lib.errors import UserError
 from .lib.io import atomic_file
 from .lib.models import MODELS, load_predictor
-from .lib.photo import PhotoError, find_keypoints, overlay_png, read_photo
+from .lib.photo import PhotoError, find_keypoints, load_photo, overlay_png
 from .lib.tta import with_flip_averaging
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
@@ -73,7 +75,7 @@ def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
 
 
 def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Path = Path("models"),
-                   flip_tta: bool = True, log=print) -> dict[str, int]:
+                   flip_tta: bool = True, labels: bool = False, log=print) -> dict[str, int]:
     """Process every photo; returns counts of photos with faces, without faces, and failed."""
     model_dir = models_dir / model
     if not model_dir.is_dir():
@@ -84,7 +86,7 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Pa
     counts = {"with_faces": 0, "no_face": 0, "failed": 0}
     for path, (json_path, overlay_path) in zip(photos, result_paths(photos, out_dir)):
         try:
-            grey = read_photo(path)
+            grey, rgb = load_photo(path)
         except PhotoError as error:
             log(f"error: {error}", file=sys.stderr)
             counts["failed"] += 1
@@ -93,7 +95,7 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Pa
         with atomic_file(json_path, "w") as handle:
             json.dump(result.as_json(model), handle, indent=2)
         with atomic_file(overlay_path) as handle:
-            handle.write(overlay_png(grey, result))
+            handle.write(overlay_png(rgb, result, labels))
         if result.boxes:
             counts["with_faces"] += 1
             log(f"{path}: {len(result.boxes)} face(s) -> {json_path}, {overlay_path.name}")
@@ -110,13 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="folder for the .json and .png results")
     parser.add_argument("--models-dir", default=Path("models"), type=Path)
     parser.add_argument("--no-flip-tta", action="store_true", help="skip test-time flip averaging")
+    parser.add_argument("--labels", action="store_true", help="write each keypoint's name beside it in the overlay")
     args = parser.parse_args(argv)
     photos = expand(args.photos)
     if not photos:
         print("error: no photos found in the given paths", file=sys.stderr)
         return 1
     try:
-        counts = predict_photos(photos, args.model, args.out, args.models_dir, not args.no_flip_tta)
+        counts = predict_photos(photos, args.model, args.out, args.models_dir, not args.no_flip_tta,
+                                args.labels)
     except (UserError, OSError) as error:
         print(f"error: {describe(error)}", file=sys.stderr)
         return 1

@@ -185,3 +185,51 @@ def test_to_uint8_stretches_only_ranges_beyond_a_byte():
     assert to_uint8(np.array([[1000, 2000, 4095]], np.int32)).tolist() == [[0, 82, 255]]  # (2000 - 1000) / 3095 * 255
     assert to_uint8(np.array([[0.0, 0.5, 1.0]], np.float32)).tolist() == [[0, 128, 255]]
     assert to_uint8(np.array([[np.nan, np.nan]], np.float32)).tolist() == [[0, 0]]
+
+
+def test_overlay_keeps_the_photos_colours_and_numbers_faces(photos, mean_model, tmp_path):
+    out = tmp_path / "out"
+    assert _predict(mean_model, photos / "pair.jpg", "--out", out, "--labels") == 0
+    overlay = np.asarray(Image.open(out / "pair.jpg.overlay.png").convert("RGB")).astype(int)
+    original = np.asarray(Image.open(photos / "pair.jpg").convert("RGB")).astype(int)
+    assert overlay.shape == original.shape
+    corner = (slice(0, 100), slice(380, 540))  # between the two faces: nothing drawn there
+    assert np.array_equal(overlay[corner], original[corner])
+    assert np.abs(overlay[..., 0] - overlay[..., 2]).max() > 50  # colour, not a grey copy
+    faces = json.loads((out / "pair.jpg.json").read_text())["faces"]
+    assert [f["face"] for f in faces] == [1, 2] and all(f["detector"] == "frontal" for f in faces)
+
+
+def test_markers_scale_with_the_face_box():
+    from stages.lib.photo import POINT_COLOUR, PhotoFaces, overlay_png
+
+    def marker_pixels(box_width: int) -> int:
+        side = box_width * 3
+        keypoints = np.full((1, 30), box_width * 1.5)
+        result = PhotoFaces("", side, side, [(box_width, box_width, box_width, box_width)], keypoints, ["frontal"])
+        picture = cv2.imdecode(np.frombuffer(overlay_png(np.zeros((side, side, 3), np.uint8), result), np.uint8),
+                               cv2.IMREAD_COLOR)
+        return int(np.all(np.abs(picture.astype(int) - POINT_COLOUR) < 30, axis=2).sum())
+
+    small, large = marker_pixels(96), marker_pixels(960)
+    assert small > 0 and 60 < large / small < 140  # area: (10x the box)^2
+
+
+def test_the_profile_cascade_finds_a_face_the_frontal_one_misses():
+    """scikit-image's cameraman, seen from the side: missed by the frontal cascade, found by the
+    profile one on the mirrored photo and mapped back onto his head."""
+    from skimage import data
+
+    from stages.lib.photo import _cascade, detect
+
+    grey = data.camera()
+    min_side = max(24, min(grey.shape) // 20)
+    frontal = _cascade("frontal").detectMultiScale(cv2.equalizeHist(grey), 1.1, 5, minSize=(min_side, min_side))
+    assert len(frontal) == 0
+    found = detect(grey)
+    assert len(found) == 1 and found[0][1] == "profile_mirrored"
+    x, y, w, h = found[0][0]
+    assert 150 < x + w / 2 < 300 and 60 < y + h / 2 < 220  # his head, in the photo's own coordinates
+    mirrored = detect(np.ascontiguousarray(grey[:, ::-1]))
+    assert len(mirrored) == 1 and mirrored[0][1] == "profile"
+    assert mirrored[0][0][0] == grey.shape[1] - x - w

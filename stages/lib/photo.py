@@ -23,7 +23,6 @@ from .overlay import encode_png
 # The Kaggle face square relative to the Haar box: side / box width, centre offset / box width.
 FRAME_SCALE = 0.99
 FRAME_OFFSET = (0.0, 0.0)
-CASCADE = "haarcascade_frontalface_default.xml"
 
 
 class PhotoError(UserError):
@@ -66,12 +65,22 @@ class Frame:
 
 def read_photo(path: str | Path) -> np.ndarray:
     """uint8 grey image of any photo PIL can read, EXIF orientation applied."""
+    return load_photo(path)[0]
+
+
+def load_photo(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 grey (H, W), uint8 RGB (H, W, 3)) of any photo PIL can read, EXIF orientation applied.
+
+    The grey image is what the detector and the models see; the colour one is what overlays are
+    drawn on.
+    """
     try:
         with Image.open(path) as image:
             upright = ImageOps.exif_transpose(image)
             if upright.mode in _WIDE_MODES:
-                return to_uint8(np.asarray(upright))
-            return np.asarray(upright.convert("L"), np.uint8)
+                grey = to_uint8(np.asarray(upright))
+                return grey, np.repeat(grey[..., None], 3, axis=2)
+            return np.asarray(upright.convert("L"), np.uint8), np.asarray(upright.convert("RGB"), np.uint8)
     except FileNotFoundError:
         raise PhotoError(f"{path}: file not found") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
@@ -105,19 +114,53 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
     return np.clip(np.round(np.nan_to_num(scaled, nan=0.0)), 0, 255).astype(np.uint8)
 
 
-@functools.lru_cache(maxsize=1)
-def _cascade() -> cv2.CascadeClassifier:
+CASCADES = {"frontal": "haarcascade_frontalface_default.xml", "profile": "haarcascade_profileface.xml"}
+# A profile box overlapping a kept box by more than this (intersection over union) is the same face.
+MERGE_IOU = 0.3
+
+
+@functools.lru_cache(maxsize=None)
+def _cascade(kind: str) -> cv2.CascadeClassifier:
     """Loaded once per process, not once per photo."""
-    return cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+    return cv2.CascadeClassifier(cv2.data.haarcascades + CASCADES[kind])
+
+
+def _iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return w * h / float(aw * ah + bw * bh - w * h)
+
+
+def detect(grey: np.ndarray) -> list[tuple[tuple[int, int, int, int], str]]:
+    """Face boxes (x, y, w, h) and the detector that found each, largest first.
+
+    OpenCV's frontal cascade, then its profile cascade, which finds faces turned to one side, on
+    the photo and on its mirror image (faces turned the other way). A profile box that overlaps
+    a box already kept is the same face and is dropped.
+    """
+    equalized = cv2.equalizeHist(grey)
+    min_side = max(24, min(grey.shape) // 20)
+
+    def run(kind: str, image: np.ndarray) -> list[tuple[int, int, int, int]]:
+        boxes = _cascade(kind).detectMultiScale(image, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+        return [tuple(int(v) for v in b) for b in boxes]
+
+    width = grey.shape[1]
+    found = [(b, "frontal") for b in run("frontal", equalized)]
+    found += [(b, "profile") for b in run("profile", equalized)]
+    found += [((width - x - w, y, w, h), "profile_mirrored") for x, y, w, h in run("profile", equalized[:, ::-1].copy())]
+    kept: list[tuple[tuple[int, int, int, int], str]] = []
+    for box, detector in found:
+        if all(_iou(box, other) <= MERGE_IOU for other, _ in kept):
+            kept.append((box, detector))
+    return sorted(kept, key=lambda item: -item[0][2] * item[0][3])
 
 
 def detect_faces(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Face boxes (x, y, w, h), largest first."""
-    cascade = _cascade()
-    min_side = max(24, min(grey.shape) // 20)
-    boxes = cascade.detectMultiScale(cv2.equalizeHist(grey), scaleFactor=1.1, minNeighbors=5,
-                                     minSize=(min_side, min_side))
-    return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: -b[2] * b[3])
+    return [box for box, _ in detect(grey)]
 
 
 def crop(grey: np.ndarray, frame: Frame) -> np.ndarray:
@@ -138,34 +181,59 @@ class PhotoFaces:
     height: int
     boxes: list[tuple[int, int, int, int]]
     keypoints: np.ndarray  # (faces, 30) in photo pixels
+    detectors: list[str]  # per face: frontal, profile or profile_mirrored
 
     def as_json(self, model: str) -> dict:
         return {
             "photo": self.path, "width": self.width, "height": self.height, "model": model,
             "faces": [
-                {"box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
+                {"face": number, "detector": detector, "box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
                  "keypoints": {name: [round(float(k[2 * i]), 2), round(float(k[2 * i + 1]), 2)]
                                for i, name in enumerate(KEYPOINTS)}}
-                for b, k in zip(self.boxes, self.keypoints)
+                for number, (b, k, detector) in enumerate(zip(self.boxes, self.keypoints, self.detectors), start=1)
             ],
         }
 
 
 def find_keypoints(grey: np.ndarray, predict: Predictor, path: str = "") -> PhotoFaces:
-    boxes = detect_faces(grey)
+    detections = detect(grey)
+    boxes = [box for box, _ in detections]
     frames = [Frame.from_box(b) for b in boxes]
     crops = np.stack([crop(grey, f) for f in frames]) if frames else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     predicted = predict(crops) if len(crops) else np.zeros((0, 30), np.float32)
     keypoints = np.stack([f.to_photo(k) for f, k in zip(frames, predicted)]) if frames else np.zeros((0, 30))
-    return PhotoFaces(path, grey.shape[1], grey.shape[0], boxes, keypoints)
+    return PhotoFaces(path, grey.shape[1], grey.shape[0], boxes, keypoints, [d for _, d in detections])
 
 
-def overlay_png(grey: np.ndarray, result: PhotoFaces) -> bytes:
-    canvas = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
-    thickness = max(1, round(max(grey.shape) / 400))
-    for (x, y, w, h), keypoints in zip(result.boxes, result.keypoints):
-        cv2.rectangle(canvas, (x, y), (x + w, y + h), (60, 200, 60), thickness, cv2.LINE_AA)
-        radius = max(2, round(w / 60))
-        for px, py in keypoints.reshape(-1, 2):
-            cv2.circle(canvas, (int(round(px)), int(round(py))), radius, (40, 40, 230), -1, cv2.LINE_AA)
+BOX_COLOUR = (60, 200, 60)  # BGR
+POINT_COLOUR = (40, 40, 230)
+OUTLINE_COLOUR = (255, 255, 255)
+
+
+def overlay_png(rgb: np.ndarray, result: PhotoFaces, labels: bool = False) -> bytes:
+    """The photo in its own colours with each face's box, number and points drawn.
+
+    Lines, markers and text are sized from each face's box (not the photo), so a face 40 px wide
+    and one 1,000 px wide both read clearly; markers have a light outline to stand out on any
+    colour. `labels` writes each point's name beside it.
+    """
+    canvas = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
+    for number, ((x, y, w, h), keypoints) in enumerate(zip(result.boxes, result.keypoints), start=1):
+        style = marker_style(w)
+        cv2.rectangle(canvas, (x, y), (x + w, y + h), BOX_COLOUR, style["line"], cv2.LINE_AA)
+        cv2.putText(canvas, str(number), (x + style["line"], y - 2 * style["line"]), cv2.FONT_HERSHEY_SIMPLEX,
+                    style["text"] * 2, BOX_COLOUR, style["line"], cv2.LINE_AA)
+        for name, (px, py) in zip(KEYPOINTS, keypoints.reshape(-1, 2)):
+            centre = (int(round(px)), int(round(py)))
+            cv2.circle(canvas, centre, style["radius"] + style["outline"], OUTLINE_COLOUR, -1, cv2.LINE_AA)
+            cv2.circle(canvas, centre, style["radius"], POINT_COLOUR, -1, cv2.LINE_AA)
+            if labels:
+                cv2.putText(canvas, name, (centre[0] + 2 * style["radius"], centre[1] + style["radius"]),
+                            cv2.FONT_HERSHEY_SIMPLEX, style["text"], POINT_COLOUR, max(1, style["line"] // 2), cv2.LINE_AA)
     return encode_png(canvas)
+
+
+def marker_style(box_width: int) -> dict[str, int | float]:
+    """Sizes for one face's drawing, in proportion to its box (a 96 px face: radius 2, line 1)."""
+    return {"radius": max(2, round(box_width / 48)), "outline": max(1, round(box_width / 160)),
+            "line": max(1, round(box_width / 100)), "text": max(0.3, box_width / 400)}
