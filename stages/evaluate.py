@@ -1,9 +1,10 @@
 """Stage `evaluate@<model>`: score a trained model on the validation split and predict the test set.
 
-usage: python -m stages.evaluate MODEL MODEL_DIR VAL_NPZ TEST_NPZ OUT_DIR METRICS_JSON
+usage: python -m stages.evaluate MODEL MODEL_DIR VAL_NPZ TEST_NPZ LOOKUP_NPZ OUT_DIR METRICS_JSON
 
 Writes METRICS_JSON (overall, per-axis and per-keypoint RMSE, mean pixel error, share of points
-within 2 and 5 px, with and without flip averaging) and OUT_DIR: predictions.npz (val and test),
+within 2 and 5 px, with and without flip averaging; RMSE per label source, 15-point and 4-point
+faces, and their mix weighted as the test lookup weights them) and OUT_DIR: predictions.npz (val and test),
 per_keypoint.csv, faces.png (validation faces, predicted in red, truth in green) and worst.png
 (the ten worst validation faces).
 """
@@ -13,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from .lib.cli import run
-from .lib.evaluation import evaluate, per_keypoint_csv, pictures
+from .lib.evaluation import evaluate, lookup_weights, per_keypoint_csv, pictures, source_metrics
 from .lib.io import atomic_dir, load_npz, save_json, save_npz
 from .lib.models import MODELS, load_predictor
 from .lib.models.base import Faces
@@ -24,13 +25,14 @@ from .lib.tta import with_flip_averaging
 def main() -> None:
     parser = argparse.ArgumentParser(description="Evaluate one trained model.")
     parser.add_argument("model", choices=sorted(MODELS))
-    for name in ("model_dir", "val", "test", "out", "metrics"):
+    for name in ("model_dir", "val", "test", "lookup", "out", "metrics"):
         parser.add_argument(name)
     args = parser.parse_args()
     params = load_params()
     val, test = Faces.from_arrays(load_npz(args.val)), load_npz(args.test)
     predict = load_predictor(args.model, Path(args.model_dir))
     metrics, val_predictions = evaluate(predict, val, params.evaluate)
+    metrics.update(source_metrics(val_predictions, val.keypoints, lookup_weights(load_npz(args.lookup)["image_ids"])))
     test_predict = with_flip_averaging(predict) if params.evaluate.flip_tta else predict
     test_predictions = test_predict(test["images"])
     faces_png, worst_png = pictures(val, val_predictions, params.evaluate.n_faces)

@@ -68,7 +68,7 @@ def test_the_closure_follows_relative_imports_and_registry_loads():
     assert {"stages/lib/models/resnet/network.py", "stages/lib/models/resnet/losses.py",
             "stages/lib/params.py", "stages/lib/models/__init__.py", "stages/__init__.py"} <= train_resnet
     assert "stages/lib/models/cnn/__init__.py" not in train_resnet
-    ensemble = stage_modules("python -m stages.evaluate ensemble a b c d e", params)
+    ensemble = stage_modules("python -m stages.evaluate ensemble a b c d e f", params)
     assert {module_file(f"stages.lib.models.{MODELS[m].module}") for m in params.ensemble.models} <= ensemble
 
 

@@ -1,5 +1,11 @@
-"""Scoring a trained model on validation faces: metrics with and without flip averaging, and
-the pictures of its predictions."""
+"""Scoring a trained model on validation faces: metrics with and without flip averaging, per
+label source, and the pictures of its predictions.
+
+Kaggle's faces come from two label sources: faces with all 15 keypoints, and faces with only
+four (eye centres, nose tip, bottom lip), which place those points by another convention. The
+test lookup asks 8 values of some faces and up to 30 of others in the same proportions, so the
+leaderboard's RMSE is a mix of the two: `source_metrics` reports each source's RMSE and that mix.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -21,6 +27,40 @@ def evaluate(predict: Predictor, val: Faces, params: EvaluateParams) -> tuple[di
     metrics.update(flip_tta=params.flip_tta, rmse_without_flip_tta=rmse(plain, val.keypoints),
                    rmse_with_flip_tta=rmse(flipped, val.keypoints))
     return metrics, chosen
+
+
+SOURCES = ("15-point", "4-point")
+FOUR_POINT_VALUES = 8  # eye centres, nose tip, bottom lip: x and y each
+
+
+def face_sources(value_counts: np.ndarray) -> np.ndarray:
+    """Each face's label source from how many of its 30 values are labelled (or requested)."""
+    return np.where(np.asarray(value_counts) > FOUR_POINT_VALUES, SOURCES[0], SOURCES[1])
+
+
+def lookup_weights(lookup_image_ids: np.ndarray) -> dict[str, float]:
+    """Each source's share of the values the test lookup asks for: the leaderboard's weights."""
+    _, per_image = np.unique(lookup_image_ids, return_counts=True)
+    values = {source: float(per_image[face_sources(per_image) == source].sum()) for source in SOURCES}
+    total = sum(values.values())
+    return {source: values[source] / total for source in SOURCES}
+
+
+def source_metrics(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, float]) -> dict:
+    """RMSE per source (over each face's labelled values) and the mix the leaderboard would see.
+
+    A source with no validation faces is left out of the mix, and the other's weight becomes 1.
+    """
+    sources = face_sources((~np.isnan(truth)).sum(axis=1))
+    by_source, faces = {}, {}
+    for source in SOURCES:
+        rows = sources == source
+        faces[source] = int(rows.sum())
+        by_source[source] = rmse(predictions[rows], truth[rows]) if rows.any() else None
+    present = {s: weights[s] for s in SOURCES if by_source[s] is not None and weights[s] > 0}
+    mixed = np.sqrt(sum(w * by_source[s] ** 2 for s, w in present.items()) / sum(present.values())) if present else None
+    return {"rmse_by_source": by_source, "faces_by_source": faces, "lookup_weights": weights,
+            "rmse_leaderboard_weighted": None if mixed is None else float(mixed)}
 
 
 def pictures(val: Faces, predictions: np.ndarray, n_faces: int) -> tuple[bytes, bytes]:
