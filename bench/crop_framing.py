@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
-from stages.lib.photo import CASCADE  # noqa: E402
+from stages.lib.photo import cascade  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 ENLARGE, PAD = 3, 120
@@ -28,13 +28,13 @@ ENLARGE, PAD = 3, 120
 
 def framing(images: np.ndarray) -> np.ndarray:
     """(detected faces, 3): side / w, centre dx / w, centre dy / w."""
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+    frontal = cascade("frontal")  # the framing is measured for frontal boxes
     side = 96 * ENLARGE
     rows = []
     for image in images:
         big = cv2.resize(image, None, fx=ENLARGE, fy=ENLARGE, interpolation=cv2.INTER_CUBIC)
         big = cv2.copyMakeBorder(big, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
-        boxes = cascade.detectMultiScale(cv2.equalizeHist(big), 1.1, 5, minSize=(80, 80))
+        boxes = frontal.detectMultiScale(cv2.equalizeHist(big), 1.1, 5, minSize=(80, 80))
         if len(boxes) != 1:
             continue
         x, y, w, h = boxes[0]

@@ -220,11 +220,11 @@ def test_the_profile_cascade_finds_a_face_the_frontal_one_misses():
     profile one on the mirrored photo and mapped back onto his head."""
     from skimage import data
 
-    from stages.lib.photo import _cascade, detect
+    from stages.lib.photo import cascade, detect
 
     grey = data.camera()
     min_side = max(24, min(grey.shape) // 20)
-    frontal = _cascade("frontal").detectMultiScale(cv2.equalizeHist(grey), 1.1, 5, minSize=(min_side, min_side))
+    frontal = cascade("frontal").detectMultiScale(cv2.equalizeHist(grey), 1.1, 5, minSize=(min_side, min_side))
     assert len(frontal) == 0
     found = detect(grey)
     assert len(found) == 1 and found[0][1] == "profile_mirrored"

@@ -120,7 +120,7 @@ MERGE_IOU = 0.3
 
 
 @functools.lru_cache(maxsize=None)
-def _cascade(kind: str) -> cv2.CascadeClassifier:
+def cascade(kind: str) -> cv2.CascadeClassifier:
     """Loaded once per process, not once per photo."""
     return cv2.CascadeClassifier(cv2.data.haarcascades + CASCADES[kind])
 
@@ -144,7 +144,7 @@ def detect(grey: np.ndarray) -> list[tuple[tuple[int, int, int, int], str]]:
     min_side = max(24, min(grey.shape) // 20)
 
     def run(kind: str, image: np.ndarray) -> list[tuple[int, int, int, int]]:
-        boxes = _cascade(kind).detectMultiScale(image, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+        boxes = cascade(kind).detectMultiScale(image, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
         return [tuple(int(v) for v in b) for b in boxes]
 
     width = grey.shape[1]
