@@ -5,12 +5,11 @@ Kaggle face, predicts the 15 keypoints with a trained model and maps them back i
 pixels. Per photo it writes `DIR/<file name>.json` (numbered faces: the detector, box and named
 keypoints in photo pixels; the model name) and `DIR/<file name>.overlay.png` (the photo in its
 own colours with numbered boxes and points drawn to each face's scale; `--labels` names the
-points): `a.jpg` and `a.png` get
-results of their own, and a second `a.jpg` from another folder gets `a-2.jpg.*`. No result ever
-replaces a photo of the batch, and a folder's `*.overlay.png` (this tool's own pictures) are not
-taken for photos. A photo with no face gets an empty result and a message; an unreadable file
-an error naming it; the batch goes on either way. The exit status is non-zero only when no
-photo gave a face.
+points). `a.jpg` and `a.png` get results of their own, and a second `a.jpg` from another folder
+gets `a-2.jpg.*`. No result ever replaces a photo of the batch, and a folder's `*.overlay.png`
+(this tool's own pictures) are not taken for photos. A photo with no face gets an empty result
+and a message; an unreadable file an error naming it; the batch goes on either way. The exit
+status is non-zero only when no photo gave a face.
 """
 from __future__ import annotations
 
