@@ -56,7 +56,7 @@ from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_module
 from stages.lib.models.base import Faces  # noqa: E402
 from stages.lib.params import AugmentParams, Params, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
-from stages.lib.split import split_indices  # noqa: E402
+from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
 from stages.lib.tta import with_flip_averaging  # noqa: E402
 from stages.prepare import prepare  # noqa: E402
@@ -91,7 +91,8 @@ class DataSet:
 
 def load_youtube(folder: Path, params: Params) -> DataSet:
     arrays = prepare(folder)
-    train_rows, val_rows = split_indices(arrays["train"]["keypoints"], params.split)
+    train_rows, val_rows = split_indices(arrays["train"]["keypoints"], params.split,
+                                         duplicate_groups(arrays["train"]["images"]))
     faces = Faces.from_arrays(arrays["train"])
     with open(folder / "solution.csv", newline="") as handle:
         solution = {int(row["RowId"]): float(row["Location"]) for row in csv.DictReader(handle)}
@@ -107,7 +108,7 @@ def load_kaggle(folder: Path, params: Params, work: Path) -> DataSet:
         print(f"writing {csv_path} with {folder / 'make_training_csv.py'}", flush=True)
         subprocess.run([sys.executable, str(folder / "make_training_csv.py"), str(work)], check=True)
     images, keypoints = read_training_csv(csv_path)
-    train_rows, val_rows = split_indices(keypoints, params.split)
+    train_rows, val_rows = split_indices(keypoints, params.split, duplicate_groups(images))  # copies on one side
     return DataSet(folder.name, Faces(images[train_rows], keypoints[train_rows]),
                    Faces(images[val_rows], keypoints[val_rows]), None)
 

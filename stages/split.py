@@ -2,7 +2,8 @@
 
 usage: python -m stages.split PREPARED_TRAIN_NPZ OUT_DIR   (writes OUT_DIR/train.npz, val.npz)
 
-Stratified on "all 15 keypoints labelled", so both parts keep the fully-labelled share.
+Stratified on "all 15 keypoints labelled", so both parts keep the fully-labelled share; copies
+of one photo (near-identical faces, `lib/split.py`) land on the same side.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import argparse
 from .lib.cli import run
 from .lib.io import atomic_dir, load_npz, save_npz
 from .lib.params import load_params
-from .lib.split import split_indices
+from .lib.split import duplicate_groups, split_indices
 
 
 def main() -> None:
@@ -21,13 +22,15 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     data = load_npz(args.prepared)
-    train, val = split_indices(data["keypoints"], params.split)
+    groups = duplicate_groups(data["images"])
+    train, val = split_indices(data["keypoints"], params.split, groups)
     with atomic_dir(args.out) as tmp:
         for name, rows in (("train", train), ("val", val)):
             save_npz(tmp / f"{name}.npz", images=data["images"][rows],
                      keypoints=data["keypoints"][rows], image_ids=data["image_ids"][rows],
                      names=data["names"])
-    print(f"split {len(train)} train / {len(val)} val faces")
+    copies = len(groups) - len(set(groups.tolist()))
+    print(f"split {len(train)} train / {len(val)} val faces ({copies} copies kept with their originals)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 import numpy as np
+import pytest
 
+from conftest import SHARED_DATA
 from stages.lib.params import SplitParams
-from stages.lib.split import split_indices
+from stages.lib.split import duplicate_groups, split_indices
+
+KAGGLE_IMAGES = SHARED_DATA / "kaggle-train-jpeg" / "images.npz"
 
 
 def labels(n: int, full_share: float, seed: int = 0) -> np.ndarray:
@@ -35,3 +39,51 @@ def test_split_is_deterministic_for_a_seed():
     c = split_indices(kp, SplitParams(0.2, 8))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not np.array_equal(a[1], c[1])
+
+
+def _old_split(keypoints, params):
+    """The split before duplicates were grouped: a seeded permutation of each stratum."""
+    full = ~np.isnan(keypoints).any(axis=1)
+    rng = np.random.default_rng(params.seed)
+    val = np.sort(np.concatenate([rng.permutation(s)[:int(round(params.val_fraction * len(s)))]
+                                  for s in (np.flatnonzero(full), np.flatnonzero(~full))]))
+    return np.setdiff1d(np.arange(len(keypoints)), val), val
+
+
+def test_without_duplicates_the_split_is_unchanged():
+    kp = labels(700, 0.3, seed=2)
+    faces = np.random.default_rng(0).integers(0, 256, (700, 96, 96), dtype=np.uint8)
+    groups = duplicate_groups(faces)
+    assert np.array_equal(groups, np.arange(700))
+    for seed in (1, 42):
+        new, old = split_indices(kp, SplitParams(0.2, seed), groups), _old_split(kp, SplitParams(0.2, seed))
+        assert all(np.array_equal(a, b) for a, b in zip(new, old))
+
+
+def test_re_encoded_copies_are_grouped_and_land_on_one_side():
+    rng = np.random.default_rng(5)
+    faces = rng.integers(0, 256, (300, 96, 96)).astype(np.uint8)
+    kp = labels(300, 0.3, seed=6)
+    copies = {10: 200, 11: 201, 12: 202, 50: 250, 51: 251}  # original -> copy (+-3 grey levels)
+    for original, copy in copies.items():
+        noise = rng.integers(-3, 4, (96, 96))
+        faces[copy] = np.clip(faces[original].astype(int) + noise, 0, 255)
+        kp[copy] = kp[original]
+    faces[202] = faces[10]  # a third copy of face 10
+    groups = duplicate_groups(faces)
+    assert groups[200] == groups[202] == groups[10] == 10 and groups[250] == 50
+    assert len(np.unique(groups)) == 300 - len(copies)
+    for seed in range(8):
+        train, val = split_indices(kp, SplitParams(0.2, seed), groups)
+        in_val = np.isin(np.arange(300), val)
+        assert all(in_val[g] == in_val[i] for i, g in enumerate(groups))
+        assert 55 <= len(val) <= 65 and not set(train) & set(val)
+
+
+@pytest.mark.skipif(not KAGGLE_IMAGES.exists(), reason="shared Kaggle data not present")
+def test_kaggles_training_set_holds_1100_rows_with_a_twin():
+    images = np.load(KAGGLE_IMAGES)["images"]
+    groups = duplicate_groups(images)
+    in_groups = np.isin(groups, groups[groups != np.arange(len(groups))])
+    assert in_groups.sum() == 1100
+    assert np.array_equal(duplicate_groups(images, 0.025), groups)  # the gap: 0.025 to 0.05 finds the same
