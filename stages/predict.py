@@ -76,6 +76,7 @@ def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
 def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Path = Path("models"),
                    flip_tta: bool = True, labels: bool = False, log=print) -> dict[str, int]:
     """Process every photo; returns counts of photos with faces, without faces, and failed."""
+    results = result_paths(photos, out_dir)  # a bad --out fails before the model loads
     model_dir = models_dir / model
     if not model_dir.is_dir():
         raise FileNotFoundError(f"{model_dir}: no trained model {model!r}; run `dvc repro train@{model}` first")
@@ -83,7 +84,7 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Pa
     if flip_tta:
         predict = with_flip_averaging(predict)
     counts = {"with_faces": 0, "no_face": 0, "failed": 0}
-    for path, (json_path, overlay_path) in zip(photos, result_paths(photos, out_dir)):
+    for path, (json_path, overlay_path) in zip(photos, results):
         try:
             grey, rgb = load_photo(path)
         except PhotoError as error:

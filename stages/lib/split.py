@@ -44,7 +44,8 @@ def duplicate_groups(images: np.ndarray, max_distance: float = DUPLICATE_DISTANC
     for start in range(0, len(small), _BLOCK):  # blocks of rows: memory stays ~_BLOCK x N floats
         block = small[start:start + _BLOCK]
         distances = squares[start:start + _BLOCK, None] + squares[None, :] - 2.0 * block @ small.T
-        for i, j in np.argwhere(distances < limit):
+        # Each pair once: only columns right of the diagonal (j > start + i).
+        for i, j in np.argwhere(np.triu(distances < limit, k=start + 1)):
             a, b = root(start + int(i)), root(int(j))
             if a != b:
                 parent[max(a, b)] = min(a, b)
