@@ -1,12 +1,14 @@
 """Stage `train@<model>`: train one registered model on the split faces.
 
-usage: python -m stages.train MODEL SPLIT_DIR OUT_DIR   (e.g. resnet data/split models/resnet)
+usage: python -m stages.train MODEL SPLIT_DIR OUT_DIR LOG_DIR
+       (e.g. resnet data/split models/resnet logs/resnet)
 
-Writes model files, `train.json` (the summary, a DVC metric), `timing.json` (training time and
-speed, kept out of the compared metrics) and `live/` (DVCLive per-epoch curves) into a temp
-folder that replaces OUT_DIR only when training has finished: a killed run leaves the previous
-model in place, and `dvc repro` trains again cleanly. An ensemble finds its members beside
-OUT_DIR.
+Writes model files and `train.json` (the summary, a DVC metric) into OUT_DIR, and what changes
+from run to run whatever the weights, `timing.json` (training time and speed, never compared) and
+`live/` (DVCLive per-epoch curves, timestamped), into LOG_DIR: so a retrain that reproduces the
+weights leaves OUT_DIR byte for byte the same and nothing downstream reruns. Both are written into
+temp folders that replace them only when training has finished: a killed run leaves the previous
+model in place, and `dvc repro` trains again cleanly. An ensemble finds its members beside OUT_DIR.
 """
 from __future__ import annotations
 
@@ -54,18 +56,19 @@ def main() -> None:
     parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("split", type=Path, help="folder with train.npz and val.npz")
     parser.add_argument("out", type=Path, help="the model's folder")
+    parser.add_argument("logs", type=Path, help="folder for its timing and per-epoch curves")
     args = parser.parse_args()
     name = args.model
     params = load_params()
     train = Faces.from_arrays(load_npz(args.split / "train.npz"))
     val = Faces.from_arrays(load_npz(args.split / "val.npz"))
-    with atomic_dir(args.out) as tmp:
-        log = EpochLog(name, tmp / "live", model_params(params, name).max_epochs)
+    with atomic_dir(args.out) as tmp, atomic_dir(args.logs) as logs:
+        log = EpochLog(name, logs / "live", model_params(params, name).max_epochs)
         try:
             summary = train_model(name, params, train, val, tmp, log)
         finally:
             log.close()
-        save_json(tmp / "timing.json", summary.pop("timing", {}))
+        save_json(logs / "timing.json", summary.pop("timing", {}))
         save_json(tmp / "train.json", {"model": name, **summary})
     print(f"{name}: val RMSE {summary['val_rmse']:.4f} px -> {args.out}/")
 

@@ -18,7 +18,8 @@ from stages.lib.submission import check_submission
 
 ALL_STAGES = {"check", "generate", "prepare", "split", *(f"train@{m}" for m in MODELS if m != "ensemble"),
               "train_ensemble", *(f"evaluate@{m}" for m in MODELS), "compare", "submit", "photos", "predict"}
-OUTPUTS = ("data/checked.txt", "data/raw/sample", "data/prepared", "data/split", "models", "evaluation", "submissions", "data/photos")
+OUTPUTS = ("data/checked.txt", "data/raw/sample", "data/prepared", "data/split", "models", "logs", "evaluation", "submissions",
+           "data/photos")
 
 
 def ran(output: str) -> set[str]:
@@ -58,7 +59,7 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
     for name in ("resnet", "cnn"):  # timings are kept out of the compared metrics
         summary_keys = json.loads((project.path / f"models/{name}/train.json").read_text()).keys()
         assert "val_rmse" in summary_keys and not {"images_per_s", "train_seconds"} & summary_keys
-        assert json.loads((project.path / f"models/{name}/timing.json").read_text())["images_per_s"] > 0
+        assert json.loads((project.path / f"logs/{name}/timing.json").read_text())["images_per_s"] > 0
     for name in MODELS:
         metrics = json.loads((project.path / f"metrics/{name}.json").read_text())
         assert len(metrics["per_keypoint"]) == 15 and metrics["labelled_values"] > 0
@@ -88,10 +89,21 @@ def test_editing_resnet_params_reruns_only_the_resnet_chain(project):
     assert "metrics/resnet.json" in diff and "metrics/cnn.json" not in diff
 
 
+def test_a_retrain_that_reproduces_the_weights_reruns_nothing_downstream(project):
+    """Timings and timestamped curves live in logs/, so models/ keeps its DVC hash."""
+    before = {name: digest(project, f"models/{name}") for name in ("resnet", "cnn")}
+    assert ran(project.dvc("repro", "-f", "-s", "train@resnet", "train@cnn").stdout) == {"train@resnet", "train@cnn"}
+    assert {name: digest(project, f"models/{name}") for name in before} == before
+    assert json.loads((project.path / "logs/cnn/timing.json").read_text())["images_per_s"] > 0
+    assert "Data and pipelines are up to date" in project.dvc("status").stdout
+    assert not ran(project.dvc("repro").stdout)
+
+
 def test_killed_training_keeps_the_previous_model_and_repro_recovers(project):
     before = digest(project, "models/resnet")
     project.set_params({"resnet": {"epochs": 30}})
-    process = subprocess.Popen([sys.executable, "-m", "stages.train", "resnet", "data/split", "models/resnet"], cwd=project.path,
+    process = subprocess.Popen([sys.executable, "-m", "stages.train", "resnet", "data/split", "models/resnet",
+                                "logs/resnet"], cwd=project.path,
                                env=environment(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in process.stdout:
         if line.startswith("resnet epoch 1:"):
