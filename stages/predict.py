@@ -5,7 +5,10 @@ Kaggle face, predicts the 15 keypoints with a trained model and maps them back i
 pixels. Per photo it writes `DIR/<file name>.json` (numbered faces: the detector, box and named
 keypoints in photo pixels; the model name) and `DIR/<file name>.overlay.png` (the photo in its
 own colours with numbered boxes and points drawn to each face's scale; `--labels` names the
-points). `a.jpg` and `a.png` get results of their own, and a second `a.jpg` from another folder
+points). Models with a distribution per keypoint (the ResNet's heatmaps) add each keypoint's
+spread and a face score, and detections that score beyond the model's own face line are
+dropped (`--keep-non-faces` keeps them, marked); the others say they have no confidence to
+give. `a.jpg` and `a.png` get results of their own, and a second `a.jpg` from another folder
 gets `a-2.jpg.*`. No result ever replaces a photo of the batch, and a folder's `*.overlay.png`
 (this tool's own pictures) are not taken for photos. A photo with no face gets an empty result
 and a message; an unreadable file an error naming it; the batch goes on either way. The exit
@@ -21,7 +24,7 @@ from pathlib import Path
 from .lib.cli import describe
 from .lib.errors import UserError
 from .lib.io import atomic_file
-from .lib.models import MODELS, load_predictor
+from .lib.models import MODELS, load_confidence, load_predictor
 from .lib.photo import PhotoError, find_keypoints, load_photo, overlay_png
 from .lib.tta import with_flip_averaging
 
@@ -74,13 +77,15 @@ def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
 
 
 def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Path = Path("models"),
-                   flip_tta: bool = True, labels: bool = False, log=print) -> dict[str, int]:
+                   flip_tta: bool = True, labels: bool = False, keep_non_faces: bool = False,
+                   log=print) -> dict[str, int]:
     """Process every photo; returns counts of photos with faces, without faces, and failed."""
     results = result_paths(photos, out_dir)  # a bad --out fails before the model loads
     model_dir = models_dir / model
     if not model_dir.is_dir():
         raise FileNotFoundError(f"{model_dir}: no trained model {model!r}; run `dvc repro train@{model}` first")
     predict = load_predictor(model, model_dir)
+    confidence = load_confidence(model, model_dir)
     if flip_tta:
         predict = with_flip_averaging(predict)
     counts = {"with_faces": 0, "no_face": 0, "failed": 0}
@@ -91,17 +96,19 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Pa
             log(f"error: {error}", file=sys.stderr)
             counts["failed"] += 1
             continue
-        result = find_keypoints(grey, predict, str(path))
+        result = find_keypoints(grey, predict, str(path), confidence, keep_non_faces)
         with atomic_file(json_path, "w") as handle:
             json.dump(result.as_json(model), handle, indent=2)
         with atomic_file(overlay_path) as handle:
             handle.write(overlay_png(rgb, result, labels))
+        dropped = (f" ({result.dropped} detection(s) dropped: not a face by their keypoints' spread;"
+                   " --keep-non-faces keeps them)") if result.dropped else ""
         if result.boxes:
             counts["with_faces"] += 1
-            log(f"{path}: {len(result.boxes)} face(s) -> {json_path}, {overlay_path.name}")
+            log(f"{path}: {len(result.boxes)} face(s) -> {json_path}, {overlay_path.name}{dropped}")
         else:
             counts["no_face"] += 1
-            log(f"{path}: no face found (empty result written)", file=sys.stderr)
+            log(f"{path}: no face found (empty result written){dropped}", file=sys.stderr)
     return counts
 
 
@@ -113,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", default=Path("models"), type=Path)
     parser.add_argument("--no-flip-tta", action="store_true", help="skip test-time flip averaging")
     parser.add_argument("--labels", action="store_true", help="write each keypoint's name beside it in the overlay")
+    parser.add_argument("--keep-non-faces", action="store_true",
+                        help="keep detections whose keypoints' spread says they are not faces (marked is_face: false)")
     args = parser.parse_args(argv)
     photos = expand(args.photos)
     if not photos:
@@ -120,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         counts = predict_photos(photos, args.model, args.out, args.models_dir, not args.no_flip_tta,
-                                args.labels)
+                                args.labels, args.keep_non_faces)
     except (UserError, OSError) as error:
         print(f"error: {describe(error)}", file=sys.stderr)
         return 1

@@ -76,3 +76,38 @@ def test_keras_all_missing_batch_gives_zero_loss_and_zero_gradients(kind):
         loss = keras_masked_loss(kind, 48.0)(np.full((4, 30), np.nan, np.float32), pred)
     grad = tape.gradient(loss, pred).numpy()
     assert float(loss) == 0.0 and np.isfinite(grad).all() and (grad == 0).all()
+
+
+def _gaussian_logits(xy_px: list[tuple[float, float]], sigma_px: float) -> torch.Tensor:
+    centres = (np.arange(12) + 0.5) * 8 - 0.5
+    maps = [-((centres[None, :] - x) ** 2 + (centres[:, None] - y) ** 2) / (2 * sigma_px ** 2) for x, y in xy_px]
+    return torch.tensor(np.stack(maps)[None], dtype=torch.float32)
+
+
+def test_heatmap_divergence_is_zero_on_the_target_gaussian_and_ignores_missing_labels():
+    from stages.lib.models.resnet.losses import heatmap_divergence
+
+    centres = torch.tensor((np.arange(12) + 0.5) * 8 - 0.5, dtype=torch.float32)
+    target = torch.tensor([[30.0, 40.0, NAN, NAN]])
+    on_target = heatmap_divergence(_gaussian_logits([(30, 40), (5, 5)], 8.0), target, centres, centres, 8.0)
+    assert on_target.item() == pytest.approx(0.0, abs=1e-6)  # the unlabelled second point costs nothing
+    flat = heatmap_divergence(torch.zeros(1, 2, 12, 12), target, centres, centres, 8.0)
+    elsewhere = heatmap_divergence(_gaussian_logits([(80, 80), (5, 5)], 8.0), target, centres, centres, 8.0)
+    assert 0.1 < flat.item() < elsewhere.item() <= math.log(2) + 1e-6
+    logits = torch.zeros(1, 2, 12, 12, requires_grad=True)
+    heatmap_divergence(logits, target, centres, centres, 8.0).backward()
+    assert logits.grad[0, 0].abs().sum() > 0 and (logits.grad[0, 1] == 0).all()
+    none = heatmap_divergence(logits, torch.full((1, 4), NAN), centres, centres, 8.0)
+    assert none.item() == 0.0
+
+
+def test_heatmap_spread_is_the_heatmaps_standard_deviation_in_pixels():
+    from stages.lib.models.resnet.network import heatmap_spread
+
+    peaked = torch.full((1, 1, 12, 12), -100.0)
+    peaked[0, 0, 4, 6] = 0.0
+    split = torch.full((1, 1, 12, 12), -100.0)
+    split[0, 0, 4, 2] = split[0, 0, 4, 6] = 0.0  # two cells 32 px apart along x: std 16 px in x, 0 in y
+    spreads = heatmap_spread(torch.cat([peaked, split, torch.zeros(1, 1, 12, 12)], dim=1))[0].numpy()
+    uniform = np.sqrt(((np.arange(12) * 8.0 - 44) ** 2).mean())  # std of 12 cell centres 8 px apart
+    np.testing.assert_allclose(spreads, [0.0, 16 / np.sqrt(2), uniform], atol=1e-3)

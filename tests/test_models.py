@@ -187,6 +187,8 @@ def test_resnet_pool_head_learns_and_reloads(trained, faces, tmp_path):
     assert summary["val_rmse"] < 0.8 * trained["mean"][0]["val_rmse"]
     predictions = load_predictor("resnet", tmp_path)(faces[1].images)
     assert rmse(predictions, faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-3)
+    from stages.lib.models import load_confidence
+    assert load_confidence("resnet", tmp_path) is None  # no heatmaps, no spread
 
 
 def test_max_epochs_counts_every_network_the_resnet_trains():
@@ -196,3 +198,25 @@ def test_max_epochs_counts_every_network_the_resnet_trains():
     assert dataclasses.replace(QUICK.cnn, adam=AdamPhase(epochs=20, lr=1e-3),
                                sgd=dataclasses.replace(QUICK.cnn.sgd, epochs=15)).max_epochs == 35
     assert QUICK.mean.max_epochs == QUICK.patch.max_epochs == 1
+
+
+def test_only_the_heatmap_resnet_reports_a_spread_and_it_grows_off_faces(trained, faces, tmp_path):
+    """The ResNet's keypoint spreads (px) are larger on crops of pictures with no face than on
+    faces, and its face line, measured at training, keeps its faces."""
+    import torch
+
+    from stages.lib.confidence import face_score, non_face_crops
+    from stages.lib.models import load_confidence
+
+    assert all(load_confidence(name, trained[name][1]) is None for name in MODELS if name != "resnet")
+    assert QUICK.resnet.heatmap_reg > 0  # params.yaml's; without it the heatmaps have no trained shape...
+    saved = torch.load(trained["resnet"][1] / "model.pt", weights_only=True)
+    torch.save({**saved, "heatmap_reg": 0.0}, tmp_path / "model.pt")
+    assert load_confidence("resnet", tmp_path) is None  # ...and no spread is reported
+    confidence = load_confidence("resnet", trained["resnet"][1])
+    on_faces = confidence.spread(faces[1].images)
+    assert on_faces.shape == (len(faces[1].images), 15) and (on_faces > 0).all()
+    off_faces = face_score(confidence.spread(non_face_crops(60, seed=1)))  # not the calibration's crops
+    assert np.median(off_faces) > np.percentile(face_score(on_faces), 95)
+    assert np.mean(face_score(on_faces) <= confidence.face_limit) > 0.95
+    assert np.mean(off_faces > confidence.face_limit) > 0.8

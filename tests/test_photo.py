@@ -100,6 +100,7 @@ def test_batch_goes_on_past_no_face_and_broken_files(photos, mean_model, tmp_pat
     assert "notes.png: not a readable image" in captured.err
     cat = json.loads((out / "chelsea_the_cat.png.json").read_text())
     assert cat["faces"] == [] and cat["model"] == "mean"
+    assert cat["confidence"] == {"kind": None, "reason": "model 'mean' predicts points, not a distribution per keypoint"}
     astronaut = json.loads((out / "astronaut.png.json").read_text())
     assert len(astronaut["faces"]) == 1 and len(astronaut["faces"][0]["keypoints"]) == 15
     box = astronaut["faces"][0]["box"]
@@ -233,3 +234,38 @@ def test_the_profile_cascade_finds_a_face_the_frontal_one_misses():
     mirrored = detect(np.ascontiguousarray(grey[:, ::-1]))
     assert len(mirrored) == 1 and mirrored[0][1] == "profile"
     assert mirrored[0][0][0] == grey.shape[1] - x - w
+
+
+def test_detections_whose_spread_says_no_face_are_dropped_or_kept_marked(photos, mean_model):
+    """A face's score is its keypoints' mean spread: above the model's line the detection is
+    dropped, or with keep_non_faces kept, marked and drawn in grey."""
+    from stages.lib.confidence import Confidence
+    from stages.lib.models import load_predictor
+    from stages.lib.photo import NON_FACE_COLOUR, find_keypoints, load_photo, overlay_png
+
+    grey, rgb = load_photo(photos / "pair.jpg")
+    predict = load_predictor("mean", mean_model / "mean")
+
+    def confidence(first_face: float) -> Confidence:  # the larger face (first) scores `first_face`, the other 8.5
+        return Confidence(lambda crops: np.array([[first_face] * 15] + [[8.5] * 15] * (len(crops) - 1), np.float32),
+                          face_limit=10.0)
+
+    sure = find_keypoints(grey, predict, "pair.jpg", confidence(8.5))
+    assert len(sure.boxes) == 2 and sure.dropped == 0 and sure.is_face() == [True, True]
+    faces = sure.as_json("resnet")["faces"]
+    assert faces[0]["face_score"] == 8.5 and faces[0]["is_face"] is True
+    # Spreads are reported in photo pixels: 8.5 px on the 96 px face times the face's scale.
+    scale = faces[0]["box"]["width"] * 0.99 / 96
+    assert faces[0]["spread"]["nose_tip"] == pytest.approx(8.5 * scale, abs=0.01)
+    assert sure.as_json("resnet")["confidence"] == {"kind": "heatmap_spread", "face_limit": 10.0, "dropped_faces": 0}
+
+    unsure = find_keypoints(grey, predict, "pair.jpg", confidence(11.0))
+    assert unsure.boxes == sure.boxes[1:] and unsure.dropped == 1
+    assert unsure.as_json("resnet")["confidence"]["dropped_faces"] == 1
+
+    kept = find_keypoints(grey, predict, "pair.jpg", confidence(11.0), keep_non_faces=True)
+    assert kept.boxes == sure.boxes and kept.is_face() == [False, True] and kept.dropped == 0
+    assert [f["is_face"] for f in kept.as_json("resnet")["faces"]] == [False, True]
+    picture = cv2.imdecode(np.frombuffer(overlay_png(rgb, kept), np.uint8), cv2.IMREAD_COLOR)
+    x, y, w, h = kept.boxes[0]
+    assert np.abs(picture[y, x + w // 2].astype(int) - NON_FACE_COLOUR).max() < 8  # its box's top edge: grey

@@ -125,6 +125,7 @@ class ResNetParams(ModelParams):
     normalize_targets: bool  # train on [-1, 1] targets instead of pixels
     stem_stride: int  # 2 halves the stem's resolution: about 4x less compute
     head: Literal["pool", "soft_argmax"]  # pool: Linear on pooled features; soft_argmax: heatmaps
+    heatmap_reg: float  # soft_argmax: weight of the pull of each heatmap towards a Gaussian at its label
     channels_last: bool
     bf16: bool  # bf16 autocast for training, where the CPU has native bf16
     threads: int  # 0: every core this process may use
@@ -139,6 +140,7 @@ class ResNetParams(ModelParams):
         require(self.stem_stride in (1, 2), "resnet.stem_stride", "must be 1 or 2")
         require(0 <= self.ema < 1, "resnet.ema", "must be in [0, 1) (0: off)")
         require(self.members >= 1, "resnet.members", "must be >= 1")
+        require(self.heatmap_reg >= 0, "resnet.heatmap_reg", "must be >= 0 (0: off)")
 
     @property
     def max_epochs(self) -> int:

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .confidence import Confidence, face_score
 from .errors import UserError
 from .keypoints import IMAGE_SIZE, KEYPOINTS, Predictor
 from .overlay import encode_png
@@ -182,54 +183,87 @@ class PhotoFaces:
     boxes: list[tuple[int, int, int, int]]
     keypoints: np.ndarray  # (faces, 30) in photo pixels
     detectors: list[str]  # per face: frontal, profile or profile_mirrored
+    spreads: np.ndarray | None = None  # (faces, 15) px on the 96x96 face; None: the model has none
+    face_limit: float | None = None  # the model's line: a face scoring above it is "not a face"
+    dropped: int = 0  # detections whose score said "not a face"
+
+    def is_face(self) -> list[bool]:
+        if self.spreads is None:
+            return [True] * len(self.boxes)
+        return [bool(s <= self.face_limit) for s in face_score(self.spreads)]
 
     def as_json(self, model: str) -> dict:
-        return {
-            "photo": self.path, "width": self.width, "height": self.height, "model": model,
-            "faces": [
-                {"face": number, "detector": detector, "box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
-                 "keypoints": {name: [round(float(k[2 * i]), 2), round(float(k[2 * i + 1]), 2)]
-                               for i, name in enumerate(KEYPOINTS)}}
-                for number, (b, k, detector) in enumerate(zip(self.boxes, self.keypoints, self.detectors), start=1)
-            ],
-        }
+        faces = []
+        for number, (b, k, detector) in enumerate(zip(self.boxes, self.keypoints, self.detectors), start=1):
+            face = {"face": number, "detector": detector, "box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
+                    "keypoints": {name: [round(float(k[2 * i]), 2), round(float(k[2 * i + 1]), 2)]
+                                  for i, name in enumerate(KEYPOINTS)}}
+            if self.spreads is not None:
+                to_photo = b[2] * FRAME_SCALE / IMAGE_SIZE  # crop pixels -> photo pixels
+                spreads = self.spreads[number - 1]
+                face["spread"] = {name: round(float(v * to_photo), 2) for name, v in zip(KEYPOINTS, spreads)}
+                face["face_score"] = round(float(face_score(spreads[None])[0]), 3)
+                face["is_face"] = self.is_face()[number - 1]
+            faces.append(face)
+        if self.spreads is None:
+            confidence = {"kind": None, "reason": f"model {model!r} predicts points, not a distribution per keypoint"}
+        else:
+            confidence = {"kind": "heatmap_spread", "face_limit": round(self.face_limit, 3), "dropped_faces": self.dropped}
+        return {"photo": self.path, "width": self.width, "height": self.height, "model": model,
+                "confidence": confidence, "faces": faces}
 
 
-def find_keypoints(grey: np.ndarray, predict: Predictor, path: str = "") -> PhotoFaces:
+def find_keypoints(grey: np.ndarray, predict: Predictor, path: str = "", confidence: Confidence | None = None,
+                   keep_non_faces: bool = False) -> PhotoFaces:
+    """Every face's keypoints in photo pixels. With a model's `confidence`, each face gets its
+    keypoints' spreads and a score, and detections scoring above the model's face line are
+    dropped unless `keep_non_faces` (then they are marked)."""
     detections = detect(grey)
-    boxes = [box for box, _ in detections]
-    frames = [Frame.from_box(b) for b in boxes]
+    found = len(detections)
+    frames = [Frame.from_box(box) for box, _ in detections]
     crops = np.stack([crop(grey, f) for f in frames]) if frames else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    spreads = None
+    if confidence is not None:
+        spreads = confidence.spread(crops) if len(crops) else np.zeros((0, 15), np.float32)
+        keep = np.ones(len(frames), bool) if keep_non_faces else face_score(spreads) <= confidence.face_limit
+        detections = [d for d, k in zip(detections, keep) if k]
+        frames, crops, spreads = [f for f, k in zip(frames, keep) if k], crops[keep], spreads[keep]
     predicted = predict(crops) if len(crops) else np.zeros((0, 30), np.float32)
     keypoints = np.stack([f.to_photo(k) for f, k in zip(frames, predicted)]) if frames else np.zeros((0, 30))
-    return PhotoFaces(path, grey.shape[1], grey.shape[0], boxes, keypoints, [d for _, d in detections])
+    return PhotoFaces(path, grey.shape[1], grey.shape[0], [box for box, _ in detections], keypoints,
+                      [d for _, d in detections], spreads, confidence and confidence.face_limit,
+                      dropped=found - len(detections))
 
 
 BOX_COLOUR = (60, 200, 60)  # BGR
 POINT_COLOUR = (40, 40, 230)
+NON_FACE_COLOUR = (150, 150, 150)  # detections kept with --keep-non-faces
 OUTLINE_COLOUR = (255, 255, 255)
 
 
 def overlay_png(rgb: np.ndarray, result: PhotoFaces, labels: bool = False) -> bytes:
-    """The photo in its own colours with each face's box, number and points drawn.
+    """The photo in its own colours with each face's box, number and points drawn (in grey, and
+    numbered "3?", for detections kept although their spread says they are not faces).
 
     Lines, markers and text are sized from each face's box (not the photo), so a face 40 px wide
     and one 1,000 px wide both read clearly; markers have a light outline to stand out on any
     colour. `labels` writes each point's name beside it.
     """
     canvas = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
-    for number, ((x, y, w, h), keypoints) in enumerate(zip(result.boxes, result.keypoints), start=1):
+    faces = zip(result.boxes, result.keypoints, result.is_face())
+    for number, ((x, y, w, h), keypoints, is_face) in enumerate(faces, start=1):
         style = marker_style(w)
-        cv2.rectangle(canvas, (x, y), (x + w, y + h), BOX_COLOUR, style["line"], cv2.LINE_AA)
-        cv2.putText(canvas, str(number), (x + style["line"], y - 2 * style["line"]), cv2.FONT_HERSHEY_SIMPLEX,
-                    style["text"] * 2, BOX_COLOUR, style["line"], cv2.LINE_AA)
+        box_colour, point_colour = (BOX_COLOUR, POINT_COLOUR) if is_face else (NON_FACE_COLOUR, NON_FACE_COLOUR)
+        cv2.rectangle(canvas, (x, y), (x + w, y + h), box_colour, style["line"], cv2.LINE_AA)
+        cv2.putText(canvas, str(number) if is_face else f"{number}?", (x + style["line"], y - 2 * style["line"]),
+                    cv2.FONT_HERSHEY_SIMPLEX, style["text"] * 2, box_colour, style["line"], cv2.LINE_AA)
         for name, (px, py) in zip(KEYPOINTS, keypoints.reshape(-1, 2)):
             centre = (int(round(px)), int(round(py)))
             cv2.circle(canvas, centre, style["radius"] + style["outline"], OUTLINE_COLOUR, -1, cv2.LINE_AA)
-            cv2.circle(canvas, centre, style["radius"], POINT_COLOUR, -1, cv2.LINE_AA)
+            cv2.circle(canvas, centre, style["radius"], point_colour, -1, cv2.LINE_AA)
             if labels:
                 cv2.putText(canvas, name, (centre[0] + 2 * style["radius"], centre[1] + style["radius"]),
-                            cv2.FONT_HERSHEY_SIMPLEX, style["text"], POINT_COLOUR, max(1, style["line"] // 2), cv2.LINE_AA)
+                            cv2.FONT_HERSHEY_SIMPLEX, style["text"], point_colour, max(1, style["line"] // 2), cv2.LINE_AA)
     return encode_png(canvas)
 
 

@@ -2,7 +2,8 @@
 
 Each entry names the module (or package) that trains and loads the model; it exposes
 `train(params, train: Faces, val: Faces, out_dir, on_epoch) -> summary dict` and
-`load(model_dir) -> Predictor`. A summary's optional `timing` entry (seconds, speed) is kept
+`load(model_dir) -> Predictor`; a model that predicts a distribution per keypoint also exposes
+`load_confidence(model_dir) -> confidence.Confidence` (None when its options give it none). A summary's optional `timing` entry (seconds, speed) is kept
 apart from the compared metrics. Modules are imported on demand, so that using the PyTorch
 models never loads TensorFlow and vice versa. `params.yaml` has one section per name, and
 `dvc.yaml` trains and evaluates every name listed here (tests keep them in step).
@@ -63,3 +64,11 @@ def train_model(name: str, params: Params, train: Faces, val: Faces, out_dir: Pa
 
 def load_predictor(name: str, model_dir: Path) -> Predictor:
     return entry(name).load_module().load(model_dir)
+
+
+def load_confidence(name: str, model_dir: Path):
+    """Each keypoint's spread and the model's face line (`confidence.Confidence`) for models with a
+    distribution per keypoint; None for the others (mean, patch, cnn, ensemble, a ResNet without
+    trained heatmaps)."""
+    loader = getattr(entry(name).load_module(), "load_confidence", None)
+    return loader(model_dir) if loader else None

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...confidence import Confidence, face_limit
 from ...metrics import rmse
 from ...params import ResNetParams
 from ...tta import with_flip_averaging
 from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads
-from .loop import NetworkResult, device, predict_array, train_network
+from .loop import NetworkResult, device, predict_array, spread_array, train_network
 from .network import ResNet
 
 
@@ -41,11 +42,14 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         networks.append((role, seed, result))
         return result.state
 
-    architecture = {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets}
+    architecture = {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets,
+                    "heatmap_reg": params.heatmap_reg}
     if params.pseudo_labels:
         teacher = {"state_dicts": [network("pseudo_labeller", params.seed, train)], **architecture}
         train = pseudo_labelled(train, predictor(teacher))
     saved = {"state_dicts": [network("member", params.seed + m, train) for m in range(params.members)], **architecture}
+    if has_confidence(saved):
+        saved["face_limit"] = face_limit(spreader(saved))
     torch.save(saved, Path(out_dir) / "model.pt")
 
     seconds = sum(result.seconds for _, _, result in networks)
@@ -60,13 +64,18 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
     }
 
 
-def predictor(saved: dict) -> Predictor:
-    targets = Targets(saved["normalize_targets"])
+def networks(saved: dict) -> list[ResNet]:
     models = []
     for state in saved["state_dicts"]:
-        model = ResNet(saved["stem_stride"], saved["head"], targets).to(device())
+        model = ResNet(saved["stem_stride"], saved["head"], Targets(saved["normalize_targets"])).to(device())
         model.load_state_dict(state)
         models.append(model.eval())
+    return models
+
+
+def predictor(saved: dict) -> Predictor:
+    targets = Targets(saved["normalize_targets"])
+    models = networks(saved)
 
     def predict(images: np.ndarray) -> np.ndarray:
         outputs = [predict_array(model, images, False) for model in models]
@@ -77,4 +86,27 @@ def predictor(saved: dict) -> Predictor:
 
 
 def load(model_dir: Path) -> Predictor:
-    return predictor(torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True))
+    return predictor(_saved(model_dir))
+
+
+def has_confidence(saved: dict) -> bool:
+    """Heatmaps trained with `heatmap_reg`: without it nothing gives them a shape, and their spread
+    says little (about 21 px on faces, 25 off them, whatever the error)."""
+    return saved["head"] == "soft_argmax" and bool(saved.get("heatmap_reg"))
+
+
+def spreader(saved: dict):
+    """images -> (N, 15) each keypoint's heatmap spread in pixels, the members' mean."""
+    models = networks(saved)
+    return lambda images: np.mean([spread_array(model, images) for model in models], axis=0).astype(np.float32)
+
+
+def load_confidence(model_dir: Path) -> Confidence | None:
+    saved = _saved(model_dir)
+    if not has_confidence(saved):
+        return None
+    return Confidence(spreader(saved), float(saved["face_limit"]))
+
+
+def _saved(model_dir: Path) -> dict:
+    return torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True)

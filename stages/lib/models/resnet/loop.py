@@ -18,10 +18,12 @@ from ...augment import augment_batch
 from ...metrics import rmse
 from ...params import ResNetParams
 from ..base import EpochCallback, Faces, Targets, epoch_order
-from .losses import masked_loss
-from .network import ResNet
+from .losses import heatmap_divergence, masked_loss
+from .network import ResNet, cell_centres, soft_argmax
 
 _PREDICT_BATCH = 256
+# The width of the Gaussian each heatmap is drawn towards (resnet.heatmap_reg): one 8 px cell.
+HEATMAP_SIGMA_PX = 8.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,15 +59,24 @@ def bf16_supported() -> bool:
     return torch.cuda.is_available() or torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
-def predict_array(model: torch.nn.Module, images: np.ndarray, channels_last: bool) -> np.ndarray:
+def predict_array(model: ResNet, images: np.ndarray, channels_last: bool) -> np.ndarray:
     """Raw network outputs (N, 30), in target units; always float32, bf16 or not in training."""
+    return _batched(model, model, images, channels_last, 30)
+
+
+def spread_array(model: ResNet, images: np.ndarray) -> np.ndarray:
+    """(N, 15) spread of each keypoint's heatmap in pixels (soft-argmax head only)."""
+    return _batched(model, model.spread, images, False, 15)
+
+
+def _batched(model: ResNet, function, images: np.ndarray, channels_last: bool, width: int) -> np.ndarray:
     dev = next(model.parameters()).device
     model.eval()
     outputs = []
     with torch.inference_mode():
         for start in range(0, len(images), _PREDICT_BATCH):
-            outputs.append(model(to_input(images[start:start + _PREDICT_BATCH], dev, channels_last)).cpu())
-    return torch.cat(outputs).numpy() if outputs else np.zeros((0, 30), np.float32)
+            outputs.append(function(to_input(images[start:start + _PREDICT_BATCH], dev, channels_last)).cpu())
+    return torch.cat(outputs).numpy() if outputs else np.zeros((0, width), np.float32)
 
 
 def _schedule(optimizer: torch.optim.Optimizer, params: ResNetParams) -> torch.optim.lr_scheduler.LRScheduler:
@@ -100,6 +111,7 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
         model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(params.ema), use_buffers=True) if params.ema else None
     kept = averaged.module if averaged else model
     val_targets = torch.from_numpy(targets.encode(val.keypoints))
+    shaped = params.head == "soft_argmax" and params.heatmap_reg > 0  # the heatmaps get a shape term (DSNT)
 
     best = {"val_loss": math.inf, "epoch": -1}
     images_seen, seconds = 0, 0.0
@@ -117,8 +129,16 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
             x = to_input(images, dev, params.channels_last)
             y = torch.from_numpy(targets.encode(keypoints)).to(dev)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-                pred = model(x)
+                if shaped:
+                    logits = model.head.logits(model.features(x))
+                    pred = soft_argmax(logits, targets)
+                else:
+                    pred = model(x)
             loss = masked_loss(pred.float(), y, params.loss, targets.unit_px)
+            if shaped:
+                h, w = logits.shape[-2:]
+                xs, ys = (torch.from_numpy(cell_centres(cells, targets)).to(dev) for cells in (w, h))
+                loss = loss + params.heatmap_reg * heatmap_divergence(logits, y, xs, ys, HEATMAP_SIGMA_PX / targets.unit_px)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

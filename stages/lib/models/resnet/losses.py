@@ -34,3 +34,30 @@ def masked_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "mse", uni
     diff = torch.where(mask, pred - torch.where(mask, target, torch.zeros_like(target)), torch.zeros_like(pred))
     values = torch.where(mask, elementwise(diff, kind, unit_px, huber_delta_px), torch.zeros_like(pred))
     return values.sum() / mask.sum().clamp(min=1)
+
+
+def heatmap_divergence(logits: torch.Tensor, target: torch.Tensor, centres_x: torch.Tensor, centres_y: torch.Tensor,
+                       sigma: float) -> torch.Tensor:
+    """Jensen-Shannon divergence (nats) of each labelled keypoint's softmax heatmap from a Gaussian
+    of `sigma` centred on its label, averaged over labelled keypoints (DSNT's regularizer).
+
+    logits (N, K, H, W); target (N, 2K) in the units of the cell centres (W and H of them), NaN
+    where missing. The coordinate loss alone leaves the heatmaps' shape free (any spread with the
+    right mean costs nothing); this gives them one, so their spread means something.
+    """
+    n, points, h, w = logits.shape
+    xy = target.view(n, points, 2)
+    labelled = torch.isfinite(xy).all(dim=-1)
+    xy = torch.where(torch.isfinite(xy), xy, torch.zeros_like(xy))
+    gx = torch.exp(-(centres_x.view(1, 1, w) - xy[..., :1]) ** 2 / (2 * sigma ** 2))
+    gy = torch.exp(-(centres_y.view(1, 1, h) - xy[..., 1:]) ** 2 / (2 * sigma ** 2))
+    q = (gy.unsqueeze(-1) * gx.unsqueeze(-2)).flatten(2)
+    q = q / q.sum(dim=-1, keepdim=True).clamp(min=1e-12)
+    log_p = torch.log_softmax(logits.flatten(2).float(), dim=-1)
+    p = log_p.exp()
+    m = (0.5 * (p + q)).clamp(min=1e-12)
+    log_m = m.log()
+    kl_p = (p * (log_p - log_m)).sum(dim=-1)
+    kl_q = (q * (q.clamp(min=1e-12).log() - log_m)).sum(dim=-1)
+    js = 0.5 * (kl_p + kl_q)
+    return torch.where(labelled, js, torch.zeros_like(js)).sum() / labelled.sum().clamp(min=1)

@@ -67,7 +67,8 @@ class SoftArgmaxHead(nn.Module):
         self.heatmaps = nn.Conv2d(self.WIDTH, N_KEYPOINTS, 1)
         self.targets = targets
 
-    def forward(self, stages: list[torch.Tensor]) -> torch.Tensor:
+    def logits(self, stages: list[torch.Tensor]) -> torch.Tensor:
+        """(N, K, H, W) float32 heatmap logits."""
         deepest, *shallower = reversed(stages[1:])
         x = self.lateral[-1](deepest)
         for tap, lateral in zip(shallower, reversed(self.lateral[:-1])):
@@ -75,7 +76,12 @@ class SoftArgmaxHead(nn.Module):
         x = self.mix(x)
         # Logits and softmax in float32: bf16 logits would move the expectation by tenths of a pixel.
         with torch.autocast(x.device.type, enabled=False):
-            return soft_argmax(self.heatmaps(x.float()), self.targets)
+            return self.heatmaps(x.float())
+
+    def forward(self, stages: list[torch.Tensor]) -> torch.Tensor:
+        logits = self.logits(stages)
+        with torch.autocast(logits.device.type, enabled=False):
+            return soft_argmax(logits, self.targets)
 
 
 def cell_centres(cells: int, targets: Targets) -> np.ndarray:
@@ -93,6 +99,24 @@ def soft_argmax(logits: torch.Tensor, targets: Targets) -> torch.Tensor:
     return torch.stack([xs, ys], dim=-1).flatten(1)
 
 
+def heatmap_spread(logits: torch.Tensor) -> torch.Tensor:
+    """(N, K, H, W) heatmap logits -> (N, K) spread of each softmax heatmap in image pixels.
+
+    The root mean square of its standard deviations along x and y, so on the same scale as a
+    per-coordinate RMSE: 0 when all the mass is in one cell, about 28 px when it is spread evenly.
+    """
+    n, points, h, w = logits.shape
+    p = torch.softmax(logits.flatten(2).float(), dim=-1).view(n, points, h, w)
+    pixels = Targets(False)
+
+    def variance(marginal: torch.Tensor, cells: int) -> torch.Tensor:
+        centres = torch.from_numpy(cell_centres(cells, pixels)).to(marginal)
+        mean = (marginal * centres).sum(dim=-1, keepdim=True)
+        return (marginal * (centres - mean) ** 2).sum(dim=-1)
+
+    return torch.sqrt((variance(p.sum(dim=2), w) + variance(p.sum(dim=3), h)) / 2)
+
+
 HEADS = {"pool": PoolHead, "soft_argmax": SoftArgmaxHead}
 
 
@@ -108,9 +132,18 @@ class ResNet(nn.Module):
         self.stages = nn.ModuleList(stages)
         self.head = HEADS[head](targets)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         x, outputs = self.stem(x), []
         for stage in self.stages:
             x = stage(x)
             outputs.append(x)
-        return self.head(outputs)
+        return outputs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+    def spread(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, K) spread of each keypoint's heatmap in pixels (`heatmap_spread`); soft-argmax head only."""
+        if not isinstance(self.head, SoftArgmaxHead):
+            raise TypeError("only the soft_argmax head has a distribution per keypoint")
+        return heatmap_spread(self.head.logits(self.features(x)))

@@ -1,0 +1,78 @@
+"""Benchmark: does the ResNet's face score tell faces from things that are not faces?
+
+A face's score is the mean of its 15 keypoints' heatmap spreads, in pixels of the 96x96 face
+(`stages/lib/confidence.py`); each model measures its own line (`face_limit`) when it is trained,
+on crops of scikit-image's pictures without a face. This measures, for one trained model:
+- faces: youtube-faces-15's test faces (../shared/data: real faces, Kaggle's framing), and the
+  validation faces of the model's own data (`--val`, e.g. data/split/val.npz);
+- non-faces: new crops of those pictures (another seed than the calibration's), and every box the
+  cascades find in them (false detections, the case the line exists for).
+It prints each set's percentiles and, at the model's line and around it, the share of faces kept
+and of non-faces dropped.
+
+usage: python bench/confidence.py [--model-dir models/resnet] [--val data/split/val.npz] [--crops 400]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stages.lib.confidence import face_score, grey_pictures, non_face_crops  # noqa: E402
+from stages.lib.io import load_npz  # noqa: E402
+from stages.lib.kaggle_csv import read_test_csv  # noqa: E402
+from stages.lib.models import load_confidence  # noqa: E402
+from stages.lib.photo import Frame, crop, detect  # noqa: E402
+
+FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15" / "test.csv"
+
+
+def false_detections() -> np.ndarray:
+    crops = [crop(grey, Frame.from_box(box)) for grey in grey_pictures().values() for box, _ in detect(grey)]
+    return np.stack(crops) if crops else np.zeros((0, 96, 96), np.uint8)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "models" / "resnet")
+    parser.add_argument("--val", type=Path, help="the model's validation faces (a split .npz)")
+    parser.add_argument("--crops", type=int, default=400)
+    args = parser.parse_args()
+    confidence = load_confidence("resnet", args.model_dir)
+    if confidence is None:
+        sys.exit(f"{args.model_dir}: this ResNet has no trained heatmaps (head: pool, or heatmap_reg: 0)")
+    sets = {}
+    if FACES.exists():
+        sets["faces: youtube-faces-15 test"] = read_test_csv(FACES)[1]
+    else:
+        print(f"skipped: {FACES} not found")
+    if args.val:
+        sets[f"faces: {args.val}"] = load_npz(args.val)["images"]
+    sets["non-faces: new random crops"] = non_face_crops(args.crops, seed=1)
+    sets["non-faces: false detections"] = false_detections()
+    scores = {label: face_score(confidence.spread(images)) for label, images in sets.items()}
+
+    line = confidence.face_limit
+    print(f"model {args.model_dir}: face score = mean keypoint spread, px of the 96x96 face; its line {line:.2f}\n")
+    print(f"{'set':40s} {'n':>5s} {'p5':>6s} {'p25':>6s} {'p50':>6s} {'p75':>6s} {'p95':>6s}")
+    for label, values in scores.items():
+        p = np.percentile(values, [5, 25, 50, 75, 95]) if len(values) else [np.nan] * 5
+        print(f"{label:40s} {len(values):5d} " + " ".join(f"{v:6.2f}" for v in p))
+    print(f"\n{'line':>7s}  " + "  ".join(f"{label.split(': ')[1][:21]:>21s}" for label in scores))
+    for threshold in [line - 1, line - 0.5, line, line + 0.5, line + 1]:
+        cells = []
+        for label, values in scores.items():
+            kept = float(np.mean(values <= threshold)) if len(values) else np.nan
+            face = label.startswith("faces")
+            cells.append(f"{'kept' if face else 'dropped'} {100 * (kept if face else 1 - kept):5.1f}%")
+        mark = "  <- the model's line" if threshold == line else ""
+        print(f"{threshold:7.2f}  " + "  ".join(f"{c:>21s}" for c in cells) + mark)
+
+
+if __name__ == "__main__":
+    main()
