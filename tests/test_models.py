@@ -18,6 +18,7 @@ QUICK = params_with({
     "resnet": {"epochs": 8, "batch_size": 16, "lr": 1e-3, "warmup_epochs": 0, "threads": 2, "augment": NO_AUGMENT},
     "cnn": {"batch_size": 16, "threads": 2, "adam": {"epochs": 7}, "sgd": {"epochs": 1, "lr": 0.005},
             "augment": NO_AUGMENT},
+    "ensemble": {"models": ["resnet", "cnn"], "weights": [0.6, 0.4]},  # two members, so averaging shows
 })
 
 
