@@ -193,7 +193,7 @@ class PhotoFaces:
         return [bool(s <= self.face_limit) for s in face_score(self.spreads)]
 
     def as_json(self, model: str) -> dict:
-        faces = []
+        faces, is_face = [], self.is_face()
         for number, (b, k, detector) in enumerate(zip(self.boxes, self.keypoints, self.detectors), start=1):
             face = {"face": number, "detector": detector, "box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
                     "keypoints": {name: [round(float(k[2 * i]), 2), round(float(k[2 * i + 1]), 2)]
@@ -203,7 +203,7 @@ class PhotoFaces:
                 spreads = self.spreads[number - 1]
                 face["spread"] = {name: round(float(v * to_photo), 2) for name, v in zip(KEYPOINTS, spreads)}
                 face["face_score"] = round(float(face_score(spreads[None])[0]), 3)
-                face["is_face"] = self.is_face()[number - 1]
+                face["is_face"] = is_face[number - 1]
             faces.append(face)
         if self.spreads is None:
             confidence = {"kind": None, "reason": f"model {model!r} predicts points, not a distribution per keypoint"}
