@@ -16,8 +16,10 @@ single-model goal; `seed-recipe` uses the seeds' settings (Adam 1e-4, StepLR(5, 
 early stopping at patience 5, masked MSE on raw pixel targets, no augmentation, full-resolution
 stem, float32). Both on youtube-faces-15 only, by default.
 
-Prints one table: data set, model, validation and test RMSE (without / with flip averaging),
-epochs and training minutes (wall clock, and CPU time / 60, on this machine: say its cores).
+Prints one table: data set, model, validation and test RMSE (without / with flip averaging), the
+validation RMSE as the leaderboard would mix it (each label source's RMSE weighted by its share of
+the test lookup's values, `stages.lib.evaluation.source_metrics`, with the evaluate stage's flip
+setting) with each source's own figure, epochs and training minutes (wall clock, and CPU time / 60, on this machine: say its cores).
 Trained models and results.json stay in --work; a model is trained again only when its resolved
 params, its data or the code it runs (its import closure, hashed) changed (--retrain to force),
 so the table can be rebuilt or extended cheaply.
@@ -47,10 +49,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages.lib.evaluation import evaluate  # noqa: E402
+from stages.lib.evaluation import evaluate, lookup_weights, predict_test, source_metrics  # noqa: E402
 from stages.lib.imports import ROOT as CODE_ROOT, closure_files  # noqa: E402
 from stages.lib.io import save_json  # noqa: E402
-from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
+from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
 from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_modules, model_params,  # noqa: E402
                                train_model, with_members)
 from stages.lib.models.base import Faces  # noqa: E402
@@ -58,7 +60,6 @@ from stages.lib.params import AugmentParams, Params, parse_params, read_yaml  # 
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
 from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
-from stages.lib.tta import with_flip_averaging  # noqa: E402
 from stages.prepare import prepare  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -75,8 +76,8 @@ DEFAULT_MODELS = {"youtube-faces-15": MODELS,
 # the seeds' run stopped at 17, and by epoch 20 StepLR has cut the rate to 1e-8.
 SEED_RECIPE = dict(seed=0, optimizer="adam", lr=1e-4, weight_decay=0.0, schedule="step", step_size=5, gamma=0.1,
                    warmup_epochs=0, batch_size=16, patience=5, epochs=20, loss="mse", ema=0.0, members=1,
-                   pseudo_labels=False, normalize_targets=False, stem_stride=1, head="pool", channels_last=False,
-                   bf16=False, augment=AugmentParams.off())
+                   pseudo_labels=False, normalize_targets=False, stem_stride=1, head="pool", shortcut="plain",
+                   sources=False, channels_last=False, bf16=False, augment=AugmentParams.off())
 # The goals' anchor: the seeds' own run of their recipe, youtube-faces-15 test RMSE.
 SEED_RECIPE_ANCHOR = 1.75
 
@@ -87,6 +88,7 @@ class DataSet:
     train: Faces
     val: Faces
     test: dict | None  # images, image_ids, lookup arrays and solution, where scored
+    lookup_weights: dict[str, float]  # each label source's share of the test lookup's values
 
 
 def load_youtube(folder: Path, params: Params) -> DataSet:
@@ -99,7 +101,7 @@ def load_youtube(folder: Path, params: Params) -> DataSet:
     return DataSet(folder.name, Faces(faces.images[train_rows], faces.keypoints[train_rows]),
                    Faces(faces.images[val_rows], faces.keypoints[val_rows]),
                    {**arrays["test"], **{f"lookup_{k}": v for k, v in arrays["lookup"].items()},
-                    "solution": solution})
+                    "solution": solution}, lookup_weights(arrays["lookup"]["image_ids"]))
 
 
 def load_kaggle(folder: Path, params: Params, work: Path) -> DataSet:
@@ -110,7 +112,8 @@ def load_kaggle(folder: Path, params: Params, work: Path) -> DataSet:
     images, keypoints = read_training_csv(csv_path)
     train_rows, val_rows = split_indices(keypoints, params.split, duplicate_groups(images))  # copies on one side
     return DataSet(folder.name, Faces(images[train_rows], keypoints[train_rows]),
-                   Faces(images[val_rows], keypoints[val_rows]), None)
+                   Faces(images[val_rows], keypoints[val_rows]), None,
+                   lookup_weights(read_lookup_csv(folder / "IdLookupTable.csv").image_ids))
 
 
 def variant(name: str, params: Params) -> tuple[str, Params]:
@@ -122,10 +125,11 @@ def variant(name: str, params: Params) -> tuple[str, Params]:
     return name, params
 
 
-def submission_rmse(predict, test: dict) -> float:
+def submission_rmse(predict, test: dict, flip_tta: bool) -> float:
     """RMSE of the Kaggle submission built through IdLookupTable, scored with solution.csv."""
+    predictions = predict_test(predict, test["images"], test["image_ids"], test["lookup_image_ids"], flip_tta)
     locations = build_submission(test["lookup_row_ids"], test["lookup_image_ids"], test["lookup_features"],
-                                 test["image_ids"], predict(test["images"]))
+                                 test["image_ids"], predictions)
     truth = np.array([test["solution"][int(row_id)] for row_id in test["lookup_row_ids"]])
     return float(np.sqrt(np.mean((locations - truth) ** 2)))
 
@@ -171,16 +175,19 @@ def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool)
     model_dir = work / data.name / name  # an ensemble finds its members beside it, by name
     record = train_once(registry_name, params, data, model_dir, retrain)
     predict = load_predictor(registry_name, model_dir)
-    metrics, _ = evaluate(predict, data.val, params.evaluate)
+    metrics, chosen = evaluate(predict, data.val, params.evaluate)
+    sources = source_metrics(chosen, data.val.keypoints, data.lookup_weights)
     row = {"data": data.name, "model": name, "val": metrics["rmse_without_flip_tta"],
-           "val_flip": metrics["rmse_with_flip_tta"], "test": None, "test_flip": None,
+           "val_flip": metrics["rmse_with_flip_tta"], "val_leaderboard": sources["rmse_leaderboard_weighted"],
+           "val_15_point": sources["rmse_by_source"]["15-point"], "val_4_point": sources["rmse_by_source"]["4-point"],
+           "test": None, "test_flip": None,
            "epochs": record["summary"].get("epochs"), "best_epoch": record["summary"].get("best_epoch"),
            "networks": sum(n["role"] == "member" for n in record["summary"].get("networks", ())) or 1,
            "train_wall_min": record["train_wall_min"], "train_cpu_min": record["train_cpu_min"],
            "per_keypoint_flip": metrics["per_keypoint"] if params.evaluate.flip_tta else None}
     if data.test is not None:
-        row["test"] = submission_rmse(predict, data.test)
-        row["test_flip"] = submission_rmse(with_flip_averaging(predict), data.test)
+        row["test"] = submission_rmse(predict, data.test, flip_tta=False)
+        row["test_flip"] = submission_rmse(predict, data.test, flip_tta=True)
     return row
 
 
@@ -188,11 +195,12 @@ def table(rows: list[dict]) -> str:
     def number(value, fmt="{:.3f}"):
         return "-" if value is None else fmt.format(value)
 
-    lines = ["| data set | model | val RMSE | val, flip avg | test RMSE | test, flip avg | epochs (best) | train min | CPU min |",
-             "|" + " --- |" * 9]
+    lines = ["| data set | model | val RMSE | val, flip avg | val, leaderboard mix (15-pt / 4-pt) | test RMSE | "
+             "test, flip avg | epochs (best) | train min | CPU min |", "|" + " --- |" * 10]
     for r in rows:
         epochs = "-" if not r["epochs"] else f"{r['epochs']} ({r['best_epoch'] or '-'})"
-        lines.append(f"| {r['data']} | {r['model']} | {number(r['val'])} | {number(r['val_flip'])} | "
+        mix = f"{number(r.get('val_leaderboard'))} ({number(r.get('val_15_point'))} / {number(r.get('val_4_point'))})"
+        lines.append(f"| {r['data']} | {r['model']} | {number(r['val'])} | {number(r['val_flip'])} | {mix} | "
                      f"{number(r['test'])} | {number(r['test_flip'])} | {epochs} | "
                      f"{number(r['train_wall_min'], '{:.1f}')} | {number(r['train_cpu_min'], '{:.1f}')} |")
     return "\n".join(lines)

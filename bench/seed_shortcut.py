@@ -1,12 +1,12 @@
 """Benchmark: why bench/accuracy.py's `seed-recipe` row (8.8) is far from the seeds' measured 1.75.
 
 The row trains this project's ResNet with the seeds' recipe (bench/accuracy.py SEED_RECIPE: pool
-head, pixel targets, Adam 1e-4, StepLR(5, 0.1), batch 16, no augmentation). One difference from
-the seeds' network (../shared/reference/seed_resnet.py) remains: where a block changes shape, this
-project's 1x1 shortcut convolution is followed by BatchNorm, the seeds' is a plain convolution
-with a bias. This trains the recipe for a few epochs on youtube-faces-15, with the reference's
-own 80/20 split (seed 42), both ways, and prints the validation RMSE per epoch; `--reference`
-also runs the seeds' script for the same epochs.
+head, pixel targets, Adam 1e-4, StepLR(5, 0.1), batch 16, no augmentation, and the seeds' plain
+shortcuts). The difference that mattered: where a block changes shape, this project's default 1x1
+shortcut convolution is followed by BatchNorm (`resnet.shortcut: norm`), the seeds' is a plain
+convolution with a bias (`plain`, ../shared/reference/seed_resnet.py). This trains the recipe for
+a few epochs on youtube-faces-15, with the reference's own 80/20 split (seed 42), both ways, and
+prints the validation RMSE per epoch; `--reference` also runs the seeds' script for the same epochs.
 
 usage: python bench/seed_shortcut.py [--epochs 2] [--reference]   (about 3 minutes per epoch and row on 2 cores)
 """
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,7 +28,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from accuracy import SEED_RECIPE  # noqa: E402
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
 from stages.lib.models.base import Faces  # noqa: E402
-from stages.lib.models.resnet import network  # noqa: E402
 from stages.lib.models.resnet.loop import train_network  # noqa: E402
 from stages.lib.params import load_params  # noqa: E402
 
@@ -37,21 +35,9 @@ FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15"
 REFERENCE = ROOT.parent / "shared" / "reference" / "seed_resnet.py"
 
 
-def plain_shortcuts() -> None:
-    """The seeds' projection shortcut: a 1x1 convolution with a bias, no BatchNorm."""
-    original = network.Block.__init__
-
-    def init(self, c_in: int, c_out: int, stride: int) -> None:
-        original(self, c_in, c_out, stride)
-        if not isinstance(self.shortcut, nn.Identity):
-            self.shortcut = nn.Conv2d(c_in, c_out, 1, stride)
-
-    network.Block.__init__ = init
-
-
-def run(label: str, epochs: int, train: Faces, val: Faces) -> None:
+def run(label: str, shortcut: str, epochs: int, train: Faces, val: Faces) -> None:
     params = load_params(ROOT / "params.yaml").resnet
-    recipe = dataclasses.replace(params, **{**SEED_RECIPE, "epochs": epochs, "threads": 0})
+    recipe = dataclasses.replace(params, **{**SEED_RECIPE, "epochs": epochs, "threads": 0, "shortcut": shortcut})
     curve = []
     train_network(recipe, train, val, lambda epoch, metrics: curve.append(metrics["val/rmse"]))
     print(f"{label:44s} " + "  ".join(f"{v:6.3f}" for v in curve), flush=True)
@@ -70,9 +56,8 @@ def main() -> None:
     val_rows, train_rows = order[:len(images) // 5], order[len(images) // 5:]
     train, val = Faces(images[train_rows], keypoints[train_rows]), Faces(images[val_rows], keypoints[val_rows])
     print(f"youtube-faces-15, {len(train)} / {len(val)} faces; validation RMSE (px) after each epoch")
-    run("this project's ResNet, BatchNorm'd shortcuts", args.epochs, train, val)
-    plain_shortcuts()
-    run("the same with the seeds' plain 1x1 shortcuts", args.epochs, train, val)
+    run("this project's ResNet, BatchNorm'd shortcuts", "norm", args.epochs, train, val)
+    run("the same with the seeds' plain 1x1 shortcuts", "plain", args.epochs, train, val)
     if args.reference:
         out = subprocess.run([sys.executable, str(REFERENCE), str(FACES), str(args.epochs)],
                              capture_output=True, text=True, check=True).stdout

@@ -4,7 +4,8 @@ usage: python -m stages.evaluate MODEL MODEL_DIR VAL_NPZ TEST_NPZ LOOKUP_NPZ OUT
 
 Writes METRICS_JSON (overall, per-axis and per-keypoint RMSE, mean pixel error, share of points
 within 2 and 5 px, with and without flip averaging; RMSE per label source, 15-point and 4-point
-faces, and their mix weighted as the test lookup weights them) and OUT_DIR: predictions.npz (val and test),
+faces, and their mix weighted as the test lookup weights them) and OUT_DIR: predictions.npz (val and test;
+each face in its label source's convention, test faces' source read off the lookup),
 per_keypoint.csv, faces.png (validation faces, predicted in red, truth in green) and worst.png
 (the ten worst validation faces).
 """
@@ -14,12 +15,11 @@ import argparse
 from pathlib import Path
 
 from .lib.cli import run
-from .lib.evaluation import evaluate, lookup_weights, per_keypoint_csv, pictures, source_metrics
+from .lib.evaluation import evaluate, lookup_weights, per_keypoint_csv, pictures, predict_test, source_metrics
 from .lib.io import atomic_dir, load_npz, save_json, save_npz
 from .lib.models import MODELS, load_predictor
 from .lib.models.base import Faces
 from .lib.params import load_params
-from .lib.tta import with_flip_averaging
 
 
 def main() -> None:
@@ -32,9 +32,9 @@ def main() -> None:
     val, test = Faces.from_arrays(load_npz(args.val)), load_npz(args.test)
     predict = load_predictor(args.model, Path(args.model_dir))
     metrics, val_predictions = evaluate(predict, val, params.evaluate)
-    metrics.update(source_metrics(val_predictions, val.keypoints, lookup_weights(load_npz(args.lookup)["image_ids"])))
-    test_predict = with_flip_averaging(predict) if params.evaluate.flip_tta else predict
-    test_predictions = test_predict(test["images"])
+    lookup_image_ids = load_npz(args.lookup)["image_ids"]
+    metrics.update(source_metrics(val_predictions, val.keypoints, lookup_weights(lookup_image_ids)))
+    test_predictions = predict_test(predict, test["images"], test["image_ids"], lookup_image_ids, params.evaluate.flip_tta)
     faces_png, worst_png = pictures(val, val_predictions, params.evaluate.n_faces)
     with atomic_dir(args.out) as tmp:
         save_npz(tmp / "predictions.npz", val=val_predictions, val_image_ids=val.image_ids,

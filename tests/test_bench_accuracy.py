@@ -52,7 +52,7 @@ def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_uncha
 
     bench = load_bench()
     faces = Faces(np.zeros((5, 96, 96), np.uint8), np.zeros((5, 30), np.float32))
-    data = bench.DataSet("d", faces, faces, None)
+    data = bench.DataSet("d", faces, faces, None, {"15-point": 0.5, "4-point": 0.5})
     default = bench.fingerprint(params_with({}), "resnet", data)
     assert bench.fingerprint(params_with({}), "resnet", data) == default
     assert bench.fingerprint(params_with({"resnet": {"lr": 0.002}}), "resnet", data) != default
@@ -62,7 +62,7 @@ def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_uncha
     ensemble = bench.fingerprint(params_with({}), "ensemble", data)
     assert bench.fingerprint(params_with({"resnet": {"lr": 0.002}}), "ensemble", data) != ensemble
     other_labels = Faces(faces.images, np.ones((5, 30), np.float32))
-    assert bench.fingerprint(params_with({}), "resnet", bench.DataSet("d", other_labels, faces, None)) != default
+    assert bench.fingerprint(params_with({}), "resnet", bench.DataSet("d", other_labels, faces, None, {"15-point": 0.5, "4-point": 0.5})) != default
 
     # An edited file of the model's code makes the trained model stale.
     code = tmp_path / "stages" / "model.py"

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_DATA
-from stages.lib.evaluation import face_sources, lookup_weights, source_metrics
+from stages.lib.evaluation import lookup_weights, source_metrics
+from stages.lib.sources import face_sources
 
 KAGGLE_LOOKUP = SHARED_DATA / "kaggle-train-jpeg" / "IdLookupTable.csv"
 

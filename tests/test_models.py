@@ -141,7 +141,7 @@ def test_pseudo_labels_fill_only_missing_keypoints_with_flip_averaged_prediction
 
     train = Faces(faces[0].images[:20], faces[0].keypoints[:20])
     # A predictor that depends on the image, so that flip averaging changes its output.
-    predict = lambda images: images[:, 40, :30].astype(np.float32) / 4 + 30  # noqa: E731
+    predict = lambda images, four_point=None: images[:, 40, :30].astype(np.float32) / 4 + 30  # noqa: E731
     filled = pseudo_labelled(train, predict)
     missing = np.isnan(train.keypoints)
     assert missing.any() and not np.isnan(filled.keypoints).any()

@@ -1,10 +1,8 @@
 """Scoring a trained model on validation faces: metrics with and without flip averaging, per
 label source, and the pictures of its predictions.
 
-Kaggle's faces come from two label sources: faces with all 15 keypoints, and faces with only
-four (eye centres, nose tip, bottom lip), which place those points by another convention. The
-test lookup asks 8 values of some faces and up to 30 of others in the same proportions, so the
-leaderboard's RMSE is a mix of the two: `source_metrics` reports each source's RMSE and that mix.
+Kaggle's faces come from two label sources (`sources.py`). The test lookup asks 8 values of some
+faces and up to 30 of others in the same proportions, so the leaderboard's RMSE is a mix of the two: `source_metrics` reports each source's RMSE and that mix.
 """
 from __future__ import annotations
 
@@ -15,27 +13,21 @@ from .metrics import keypoint_metrics, per_face_rmse, rmse
 from .models.base import Faces
 from .overlay import draw_face, encode_png, grid
 from .params import EvaluateParams
-from .tta import flip_average, mirrored_prediction
+from .sources import SOURCES, face_sources, four_point_faces, four_point_requests
+from .tta import flip_average, mirrored_prediction, with_flip_averaging
 
 
 def evaluate(predict: Predictor, val: Faces, params: EvaluateParams) -> tuple[dict, np.ndarray]:
-    """(metrics, chosen val predictions); both flip settings are measured, one is chosen."""
-    plain = predict(val.images)
-    flipped = flip_average(plain, mirrored_prediction(predict, val.images))
+    """(metrics, chosen val predictions); both flip settings are measured, one is chosen. Each
+    face is predicted in its own label source's convention, as the submission predicts test faces."""
+    four_point = four_point_faces(val.keypoints)
+    plain = predict(val.images, four_point)
+    flipped = flip_average(plain, mirrored_prediction(predict, val.images, four_point))
     chosen = flipped if params.flip_tta else plain
     metrics = keypoint_metrics(chosen, val.keypoints)
     metrics.update(flip_tta=params.flip_tta, rmse_without_flip_tta=rmse(plain, val.keypoints),
                    rmse_with_flip_tta=rmse(flipped, val.keypoints))
     return metrics, chosen
-
-
-SOURCES = ("15-point", "4-point")
-FOUR_POINT_VALUES = 8  # eye centres, nose tip, bottom lip: x and y each
-
-
-def face_sources(value_counts: np.ndarray) -> np.ndarray:
-    """Each face's label source from how many of its 30 values are labelled (or requested)."""
-    return np.where(np.asarray(value_counts) > FOUR_POINT_VALUES, SOURCES[0], SOURCES[1])
 
 
 def lookup_weights(lookup_image_ids: np.ndarray) -> dict[str, float]:
@@ -61,6 +53,14 @@ def source_metrics(predictions: np.ndarray, truth: np.ndarray, weights: dict[str
     mixed = np.sqrt(sum(w * by_source[s] ** 2 for s, w in present.items()) / sum(present.values())) if present else None
     return {"rmse_by_source": by_source, "faces_by_source": faces, "lookup_weights": weights,
             "rmse_leaderboard_weighted": None if mixed is None else float(mixed)}
+
+
+def predict_test(predict: Predictor, images: np.ndarray, image_ids: np.ndarray, lookup_image_ids: np.ndarray,
+                 flip_tta: bool) -> np.ndarray:
+    """Test predictions for the submission: each face in the convention of the label source the
+    lookup marks it as (at most 8 values asked: a 4-point face)."""
+    chosen = with_flip_averaging(predict) if flip_tta else predict
+    return chosen(images, four_point_requests(image_ids, lookup_image_ids))
 
 
 def pictures(val: Faces, predictions: np.ndarray, n_faces: int) -> tuple[bytes, bytes]:

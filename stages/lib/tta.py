@@ -6,9 +6,10 @@ import numpy as np
 from .keypoints import Predictor, flip_keypoints
 
 
-def mirrored_prediction(predict: Predictor, images: np.ndarray) -> np.ndarray:
-    """Predictions on the mirrored faces, mapped back onto the original faces."""
-    return flip_keypoints(predict(np.ascontiguousarray(images[:, :, ::-1])))
+def mirrored_prediction(predict: Predictor, images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
+    """Predictions on the mirrored faces, mapped back onto the original faces (a face's label
+    source does not change in the mirror)."""
+    return flip_keypoints(predict(np.ascontiguousarray(images[:, :, ::-1]), four_point))
 
 
 def flip_average(direct: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
@@ -16,4 +17,7 @@ def flip_average(direct: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
 
 
 def with_flip_averaging(predict: Predictor) -> Predictor:
-    return lambda images: flip_average(predict(images), mirrored_prediction(predict, images))
+    def averaged(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
+        return flip_average(predict(images, four_point), mirrored_prediction(predict, images, four_point))
+
+    return averaged

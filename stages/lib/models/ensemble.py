@@ -27,8 +27,8 @@ def _members(model_dir: Path, names, weights) -> Predictor:
         predictors.append(load_predictor(name, member_dir))
     weights = np.asarray(weights, np.float64) / np.sum(weights)
 
-    def predict(images: np.ndarray) -> np.ndarray:
-        return sum(w * p(images).astype(np.float64) for w, p in zip(weights, predictors)).astype(np.float32)
+    def predict(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
+        return sum(w * p(images, four_point).astype(np.float64) for w, p in zip(weights, predictors)).astype(np.float32)
 
     return predict
 

@@ -80,4 +80,4 @@ def train(params: PatchParams, train: Faces, val: Faces, out_dir: Path, on_epoch
 
 def load(model_dir: Path) -> Predictor:
     model = load_npz(Path(model_dir) / "model.npz")
-    return lambda images: search(images, model["patches"], model["centers"], int(model["radius"]))
+    return lambda images, four_point=None: search(images, model["patches"], model["centers"], int(model["radius"]))

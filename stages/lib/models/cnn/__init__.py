@@ -170,4 +170,4 @@ def load(model_dir: Path) -> Predictor:
     model = build(config["dropout"])
     model.set_weights([weights[name] for name in sorted(weights)])
     targets = Targets(config["normalize_targets"])
-    return lambda images: targets.decode(model.predict(to_input(images), batch_size=256, verbose=0))
+    return lambda images, four_point=None: targets.decode(model.predict(to_input(images), batch_size=256, verbose=0))

@@ -5,6 +5,11 @@
 2. `resnet.members` networks, from seeds seed, seed + 1, ..., train on those rows.
 3. The saved model (`model.pt`) averages the members' predictions.
 
+With `resnet.sources` every network learns in the source layout of `sources.py` (Kaggle's 4-point
+faces' labels train four outputs of their own), pseudo-labels fill each source's outputs from the
+first network's predictions in that source's convention, and the model predicts a face's four
+core keypoints in the convention its caller asks for (`four_point`).
+
 `train.json` has the same keys whatever the options: `val_rmse` is the saved model's validation
 RMSE, `epochs` counts every network's epochs, and `networks` lists each network's own figures.
 """
@@ -17,11 +22,13 @@ import numpy as np
 import torch
 
 from ...confidence import Confidence, face_limit
+from ...keypoints import N_KEYPOINTS
 from ...metrics import rmse
 from ...params import ResNetParams
+from ...sources import four_point_faces, from_source_layout, to_source_layout
 from ...tta import with_flip_averaging
 from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads
-from .loop import NetworkResult, device, predict_array, spread_array, train_network
+from .loop import NetworkResult, device, points, predict_array, spread_array, train_network
 from .network import ResNet
 
 
@@ -33,6 +40,9 @@ def pseudo_labelled(train: Faces, predict: Predictor) -> Faces:
 
 def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:
     torch.set_num_threads(cpu_threads(params.threads))
+    scored = val  # the saved model is scored on the 30 columns; the networks learn in their layout
+    if params.sources:
+        train, val = (Faces(faces.images, to_source_layout(faces.keypoints)) for faces in (train, val))
     networks: list[tuple[str, int, NetworkResult]] = []
 
     def network(role: str, seed: int, faces: Faces) -> dict:
@@ -43,10 +53,10 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         return result.state
 
     architecture = {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets,
-                    "heatmap_reg": params.heatmap_reg}
+                    "heatmap_reg": params.heatmap_reg, "shortcut": params.shortcut, "sources": params.sources}
     if params.pseudo_labels:
         teacher = {"state_dicts": [network("pseudo_labeller", params.seed, train)], **architecture}
-        train = pseudo_labelled(train, predictor(teacher))
+        train = pseudo_labelled(train, layout_predictor(teacher))
     saved = {"state_dicts": [network("member", params.seed + m, train) for m in range(params.members)], **architecture}
     if has_confidence(saved):
         saved["face_limit"] = face_limit(spreader(saved))
@@ -55,7 +65,7 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
     seconds = sum(result.seconds for _, _, result in networks)
     images = sum(result.images for _, _, result in networks)
     return {
-        "val_rmse": rmse(predictor(saved)(val.images), val.keypoints),
+        "val_rmse": rmse(predictor(saved)(scored.images, four_point_faces(scored.keypoints)), scored.keypoints),
         "epochs": sum(result.epochs for _, _, result in networks),
         "networks": [{"role": role, "seed": seed, "val_rmse": result.val_rmse, "val_loss": result.val_loss,
                       "best_epoch": result.best_epoch, "epochs": result.epochs} for role, seed, result in networks],
@@ -67,22 +77,31 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
 def networks(saved: dict) -> list[ResNet]:
     models = []
     for state in saved["state_dicts"]:
-        model = ResNet(saved["stem_stride"], saved["head"], Targets(saved["normalize_targets"])).to(device())
+        model = ResNet(saved["stem_stride"], saved["head"], Targets(saved["normalize_targets"]),
+                       points(saved.get("sources", False)), saved.get("shortcut", "norm")).to(device())
         model.load_state_dict(state)
         models.append(model.eval())
     return models
 
 
-def predictor(saved: dict) -> Predictor:
+def layout_predictor(saved: dict) -> Predictor:
+    """images -> every output in pixels, the members' mean: (N, 30), or (N, 38) in the source layout."""
     targets = Targets(saved["normalize_targets"])
     models = networks(saved)
 
-    def predict(images: np.ndarray) -> np.ndarray:
+    def predict(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
         outputs = [predict_array(model, images, False) for model in models]
         mean = outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0, dtype=np.float64)
         return targets.decode(mean)
 
     return predict
+
+
+def predictor(saved: dict) -> Predictor:
+    predict = layout_predictor(saved)
+    if not saved.get("sources"):
+        return predict
+    return lambda images, four_point=None: from_source_layout(predict(images), four_point)
 
 
 def load(model_dir: Path) -> Predictor:
@@ -96,9 +115,10 @@ def has_confidence(saved: dict) -> bool:
 
 
 def spreader(saved: dict):
-    """images -> (N, 15) each keypoint's heatmap spread in pixels, the members' mean."""
+    """images -> (N, 15) each keypoint's heatmap spread in pixels (the 15-point convention's), the members' mean."""
     models = networks(saved)
-    return lambda images: np.mean([spread_array(model, images) for model in models], axis=0).astype(np.float32)
+    return lambda images: np.mean([spread_array(model, images)[:, :N_KEYPOINTS] for model in models],
+                                  axis=0).astype(np.float32)
 
 
 def load_confidence(model_dir: Path) -> Confidence | None:

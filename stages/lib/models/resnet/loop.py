@@ -16,7 +16,9 @@ import torch
 
 from ...augment import augment_batch
 from ...metrics import rmse
+from ...keypoints import N_COLUMNS
 from ...params import ResNetParams
+from ...sources import SOURCE_COLUMNS
 from ..base import EpochCallback, Faces, Targets, epoch_order
 from .losses import heatmap_divergence, masked_loss
 from .network import ResNet, cell_centres, soft_argmax
@@ -45,7 +47,13 @@ def device() -> torch.device:
 
 
 def build(params: ResNetParams) -> ResNet:
-    return ResNet(params.stem_stride, params.head, Targets(params.normalize_targets))
+    return ResNet(params.stem_stride, params.head, Targets(params.normalize_targets), points(params.sources),
+                  params.shortcut)
+
+
+def points(sources: bool) -> int:
+    """The keypoints the network predicts: the 15, and with `sources` the 4-point source's four."""
+    return (SOURCE_COLUMNS if sources else N_COLUMNS) // 2
 
 
 def to_input(images: np.ndarray, dev: torch.device, channels_last: bool) -> torch.Tensor:
@@ -60,13 +68,13 @@ def bf16_supported() -> bool:
 
 
 def predict_array(model: ResNet, images: np.ndarray, channels_last: bool) -> np.ndarray:
-    """Raw network outputs (N, 30), in target units; always float32, bf16 or not in training."""
-    return _batched(model, model, images, channels_last, 30)
+    """Raw network outputs (N, 2 x points), in target units; always float32, bf16 or not in training."""
+    return _batched(model, model, images, channels_last, 2 * model.points)
 
 
 def spread_array(model: ResNet, images: np.ndarray) -> np.ndarray:
-    """(N, 15) spread of each keypoint's heatmap in pixels (soft-argmax head only)."""
-    return _batched(model, model.spread, images, False, 15)
+    """(N, points) spread of each keypoint's heatmap in pixels (soft-argmax head only)."""
+    return _batched(model, model.spread, images, False, model.points)
 
 
 def _batched(model: ResNet, function, images: np.ndarray, channels_last: bool, width: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The ResNet: a stem and five stages of residual blocks (32 -> 512 channels), then a head.
 
 Stem: conv 1->32 (5x5, stride `stem_stride`) + BN + ReLU + max-pool. Stages: two residual blocks
-each (32, 64, 128, 256, 512 channels; stride 2 and a 1x1 shortcut where the shape changes). The
+each (32, 64, 128, 256, 512 channels; stride 2 and a 1x1 shortcut where the shape changes, see
+`Block`). The
 backbone returns every stage's output; each head takes that list:
 - `pool`: direct regression, global average pool of the last stage, Linear(512, 30);
 - `soft_argmax`: integral regression, the stages of 64-512 channels merged top-down into one
@@ -22,14 +23,22 @@ CHANNELS = (32, 64, 128, 256, 512)
 
 
 class Block(nn.Module):
-    def __init__(self, c_in: int, c_out: int, stride: int):
+    """Two 3x3 convolutions and a shortcut; where the shape changes the shortcut is a 1x1
+    convolution, followed by BatchNorm (`shortcut="norm"`) or with a bias and no BatchNorm
+    (`"plain"`, the seeds' network: with raw pixel targets it lets the outputs grow to ~48 px fast)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, shortcut: str = "norm"):
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
             nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out),
         )
-        self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
-            nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+        if stride == 1 and c_in == c_out:
+            self.shortcut = nn.Identity()
+        elif shortcut == "plain":
+            self.shortcut = nn.Conv2d(c_in, c_out, 1, stride)
+        else:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -37,9 +46,9 @@ class Block(nn.Module):
 
 
 class PoolHead(nn.Module):
-    def __init__(self, targets: Targets):
+    def __init__(self, targets: Targets, points: int = N_KEYPOINTS):
         super().__init__()
-        self.linear = nn.Linear(CHANNELS[-1], 2 * N_KEYPOINTS)
+        self.linear = nn.Linear(CHANNELS[-1], 2 * points)
 
     def forward(self, stages: list[torch.Tensor]) -> torch.Tensor:
         pooled = stages[-1].mean(dim=(2, 3))
@@ -59,12 +68,12 @@ class SoftArgmaxHead(nn.Module):
 
     WIDTH = 128
 
-    def __init__(self, targets: Targets):
+    def __init__(self, targets: Targets, points: int = N_KEYPOINTS):
         super().__init__()
         self.lateral = nn.ModuleList(nn.Conv2d(c, self.WIDTH, 1, bias=False) for c in CHANNELS[1:])
         self.mix = nn.Sequential(nn.Conv2d(self.WIDTH, self.WIDTH, 3, 1, 1, bias=False),
                                  nn.BatchNorm2d(self.WIDTH), nn.ReLU(inplace=True))
-        self.heatmaps = nn.Conv2d(self.WIDTH, N_KEYPOINTS, 1)
+        self.heatmaps = nn.Conv2d(self.WIDTH, points, 1)
         self.targets = targets
 
     def logits(self, stages: list[torch.Tensor]) -> torch.Tensor:
@@ -121,16 +130,20 @@ HEADS = {"pool": PoolHead, "soft_argmax": SoftArgmaxHead}
 
 
 class ResNet(nn.Module):
-    def __init__(self, stem_stride: int, head: str, targets: Targets):
+    """`points` keypoints out: 15, or 19 for a source-aware model (`sources.py`)."""
+
+    def __init__(self, stem_stride: int, head: str, targets: Targets, points: int = N_KEYPOINTS,
+                 shortcut: str = "norm"):
         super().__init__()
+        self.points = points
         self.stem = nn.Sequential(nn.Conv2d(1, CHANNELS[0], 5, stem_stride, 2, bias=False),
                                   nn.BatchNorm2d(CHANNELS[0]), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
         c_in, stages = CHANNELS[0], []
         for i, c_out in enumerate(CHANNELS):
-            stages.append(nn.Sequential(Block(c_in, c_out, 1 if i == 0 else 2), Block(c_out, c_out, 1)))
+            stages.append(nn.Sequential(Block(c_in, c_out, 1 if i == 0 else 2, shortcut), Block(c_out, c_out, 1)))
             c_in = c_out
         self.stages = nn.ModuleList(stages)
-        self.head = HEADS[head](targets)
+        self.head = HEADS[head](targets, points)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         x, outputs = self.stem(x), []
