@@ -1,6 +1,7 @@
 """Profiles laid over params.yaml: merging, `-S` flags, `stages.profile --apply`, profiles/real.yaml."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -99,3 +100,14 @@ def test_applying_keeps_comments_and_flow_lists():
     text = "a:\n  # why b\n  b: 1  # one\n  c: [x, y]\nd: {}\n"
     out = apply_to_text(text, {"a": {"b": 2, "c": ["z"]}})
     assert out == "a:\n  # why b\n  b: 2  # one\n  c: [z]\nd: {}\n"
+
+
+def test_the_kaggle_profile_extends_the_real_one(tmp_path):
+    kaggle = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "kaggle.yaml")))
+    real = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml")))
+    assert kaggle.resnet.sources and not real.resnet.sources and kaggle.data.raw_dir == "data/raw/kaggle"
+    assert dataclasses.replace(kaggle.resnet, sources=False) == real.resnet and kaggle.cnn == real.cnn
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ParamsError, match="loop"):
+        load_profile(tmp_path / "a.yaml")

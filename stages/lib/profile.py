@@ -1,6 +1,6 @@
 """Profiles: partial `params.yaml` files (e.g. profiles/real.yaml) laid over the full one.
 
-A profile only names the keys it changes. `merge` lays it over params.yaml; `set_flags` spells
+A profile only names the keys it changes, and may extend another (`extends: real.yaml`). `merge` lays it over params.yaml; `set_flags` spells
 it as `dvc exp run -S key=value` flags, so an experiment records every changed key.
 """
 from __future__ import annotations
@@ -14,11 +14,21 @@ import yaml
 from .params import ParamsError, read_yaml
 
 
-def load_profile(path: str | Path) -> dict:
+def load_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """The profile's overrides; `extends: other.yaml` (beside it) lays them over that profile's."""
+    path = Path(path)
     raw = read_yaml(path, missing="profile not found")
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: a profile is a mapping of params.yaml sections")
-    return raw
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ParamsError(f"{path}: extends: must name one profile file")
+    parent = (path.parent / base).resolve()
+    if parent in _seen or parent == path.resolve():
+        raise ParamsError(f"{path}: extends: {base} leads back to this profile (a loop)")
+    return merge(load_profile(parent, (*_seen, path.resolve())), raw)
 
 
 def merge(base: dict, overrides: dict) -> dict:
