@@ -10,8 +10,9 @@ scored test set exists, build the Kaggle submission through IdLookupTable
 - kaggle-train-jpeg: Kaggle's training.csv, written by the folder's make_training_csv.py into
   the work folder; no test set, so validation RMSE only (the closest figure to the leaderboard).
 
-Params: params.yaml with a profile laid over it (default profiles/real.yaml). Two rows train the
-ResNet with other params: `resnet-single` keeps one network (`resnet.members: 1`), for the
+Params: params.yaml with a profile laid over it (default: profiles/real.yaml for youtube-faces-15;
+for kaggle-train-jpeg profiles/kaggle.yaml, which extends it with the two label sources). Two rows
+train the ResNet with other params: `resnet-single` keeps one network (`resnet.members: 1`), for the
 single-model goal; `seed-recipe` uses the seeds' settings (Adam 1e-4, StepLR(5, 0.1), batch 16,
 early stopping at patience 5, masked MSE on raw pixel targets, no augmentation, full-resolution
 stem, float32). Both on youtube-faces-15 only, by default.
@@ -25,7 +26,7 @@ params, its data or the code it runs (its import closure, hashed) changed (--ret
 so the table can be rebuilt or extended cheaply.
 
 usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
-           [--models mean patch resnet resnet-single cnn ensemble seed-recipe] [--profile profiles/real.yaml]
+           [--models mean patch resnet resnet-single cnn ensemble seed-recipe] [--profile PROFILE]
            [--set resnet.epochs=40 ...] [--work bench/out/accuracy] [--retrain]
 Cost on 2 cores, profiles/real.yaml, nothing trained yet: youtube-faces-15 about 65 minutes
 (resnet 21, resnet-single 14, seed-recipe 18), kaggle-train-jpeg about 70 (see README,
@@ -69,6 +70,8 @@ EXTRA_ROWS = {"resnet-single": "resnet", "seed-recipe": "resnet"}
 MODELS = (*(m for m in REGISTRY if m != "ensemble"), *EXTRA_ROWS, "ensemble")
 # The goals (and the seeds' anchor) are on youtube-faces-15; on Kaggle's faces the two extra
 # ResNet rows would add about 70 minutes.
+# Kaggle's faces come from two label sources (stages/lib/sources.py), youtube-faces-15's from one.
+PROFILES = {"youtube-faces-15": "real.yaml", "kaggle-train-jpeg": "kaggle.yaml"}
 DEFAULT_MODELS = {"youtube-faces-15": MODELS,
                   "kaggle-train-jpeg": tuple(m for m in MODELS if m not in ("resnet-single", "seed-recipe"))}
 # Every ResNet option that the seeds' run did not have is set off here, whatever params.yaml or the
@@ -230,18 +233,13 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", choices=DATASETS, default=list(DATASETS))
     parser.add_argument("--models", nargs="+", choices=MODELS,
                         help="default: all; seed-recipe on youtube-faces-15 only")
-    parser.add_argument("--profile", default=str(ROOT / "profiles" / "real.yaml"))
+    parser.add_argument("--profile", help="default: each data set's own (%s)" % ", ".join(
+        f"{name}: profiles/{profile}" for name, profile in PROFILES.items()))
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="extra overrides after the profile, as `dvc exp run -S` takes them")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "accuracy")
     parser.add_argument("--retrain", action="store_true", help="train again even where params are unchanged")
     args = parser.parse_args()
-
-    raw = merge(read_yaml(ROOT / "params.yaml"), load_profile(args.profile))
-    for assignment in args.set:
-        raw = merge(raw, parse_assignment(assignment))
-    params = parse_params(raw)
-    print(f"{os.cpu_count()} cores; profile {args.profile} {' '.join(args.set)}", flush=True)
 
     rows = []
     for name in args.data:
@@ -249,6 +247,12 @@ def main() -> None:
         if not folder.is_dir():
             print(f"{folder}: not found, skipped", flush=True)
             continue
+        profile = args.profile or ROOT / "profiles" / PROFILES[name]
+        raw = merge(read_yaml(ROOT / "params.yaml"), load_profile(profile))
+        for assignment in args.set:
+            raw = merge(raw, parse_assignment(assignment))
+        params = parse_params(raw)
+        print(f"{name}: {os.cpu_count()} cores; profile {profile} {' '.join(args.set)}", flush=True)
         work = args.work / name
         work.mkdir(parents=True, exist_ok=True)
         data = load_youtube(folder, params) if name == "youtube-faces-15" else load_kaggle(folder, params, work)
