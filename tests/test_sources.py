@@ -120,3 +120,14 @@ def test_a_source_aware_resnet_learns_both_conventions_from_the_same_faces(tmp_p
     difference = (as_4 - as_15).mean(axis=0)
     assert difference[NOSE_Y] > 3 and difference[LIP_Y] < -3
     assert abs(difference[LEFT_EYE_X]) < 1.5
+
+
+def test_the_mean_baseline_with_sources_gives_each_source_its_own_mean(tmp_path):
+    keypoints = two_sources()
+    faces = Faces(np.zeros((5, 96, 96), np.uint8), keypoints)
+    params = params_with({"mean": {"sources": True}})
+    train_model("mean", params, faces, faces, tmp_path, lambda e, m: None)
+    predicted = load_predictor("mean", tmp_path)(faces.images, four_point_faces(keypoints))
+    assert np.allclose(predicted[:2], keypoints[:2].mean(axis=0))  # 15-point faces: the 15-point rows' mean
+    assert np.allclose(predicted[2:, CORE_INDICES], keypoints[2:, CORE_INDICES].mean(axis=0))
+    assert np.allclose(load_predictor("mean", tmp_path)(faces.images)[2:], keypoints[:2].mean(axis=0))

@@ -66,7 +66,7 @@ class ModelParams:
 
 @dataclasses.dataclass(frozen=True)
 class MeanParams(ModelParams):
-    """The mean-coordinates baseline has nothing to tune; the section exists for symmetry."""
+    sources: bool  # a mean per label source: Kaggle's 4-point faces get their own source's mean (sources.py)
 
 
 @dataclasses.dataclass(frozen=True)
