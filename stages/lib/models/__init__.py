@@ -2,9 +2,10 @@
 
 Each entry names the module (or package) that trains and loads the model; it exposes
 `train(params, train: Faces, val: Faces, out_dir, on_epoch) -> summary dict` and
-`load(model_dir) -> Predictor`; a model that predicts a distribution per keypoint also exposes
-`load_confidence(model_dir) -> confidence.Confidence` (None when its options give it none). A summary's optional `timing` entry (seconds, speed) is kept
-apart from the compared metrics. Modules are imported on demand, so that using the PyTorch
+`load(model_dir) -> Predictor` (`predict(images, four_point=None)`, see `keypoints.Predictor`);
+a model that predicts a distribution per keypoint also exposes `load_confidence(model_dir) ->
+confidence.Confidence` (None when its options give it none). A summary's optional `timing` entry
+(seconds, speed) is kept apart from the compared metrics. Modules are imported on demand, so that using the PyTorch
 models never loads TensorFlow and vice versa. `params.yaml` has one section per name, and
 `dvc.yaml` trains and evaluates every name listed here (tests keep them in step).
 """

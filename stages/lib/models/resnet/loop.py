@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from ...augment import augment_batch
-from ...metrics import rmse
 from ...keypoints import N_COLUMNS
+from ...metrics import rmse
 from ...params import ResNetParams
 from ...sources import SOURCE_COLUMNS
 from ..base import EpochCallback, Faces, Targets, epoch_order

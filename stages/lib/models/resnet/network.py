@@ -2,8 +2,7 @@
 
 Stem: conv 1->32 (5x5, stride `stem_stride`) + BN + ReLU + max-pool. Stages: two residual blocks
 each (32, 64, 128, 256, 512 channels; stride 2 and a 1x1 shortcut where the shape changes, see
-`Block`). The
-backbone returns every stage's output; each head takes that list:
+`Block`). The backbone returns every stage's output; each head takes that list:
 - `pool`: direct regression, global average pool of the last stage, Linear(512, 30);
 - `soft_argmax`: integral regression, the stages of 64-512 channels merged top-down into one
   heatmap per keypoint, each keypoint the expected position under its heatmap's softmax.
