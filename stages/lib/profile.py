@@ -1,7 +1,8 @@
 """Profiles: partial `params.yaml` files (e.g. profiles/real.yaml) laid over the full one.
 
-A profile only names the keys it changes, and may extend another (`extends: real.yaml`). `merge` lays it over params.yaml; `set_flags` spells
-it as `dvc exp run -S key=value` flags, so an experiment records every changed key.
+A profile only names the keys it changes, and may extend another (`extends: real.yaml`).
+`merge` lays it over params.yaml; `set_flags` spells it as `dvc exp run -S key=value` flags, so an
+experiment records every changed key.
 """
 from __future__ import annotations
 
