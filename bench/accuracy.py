@@ -20,7 +20,8 @@ stem, float32). Both on youtube-faces-15 only, by default.
 Prints one table: data set, model, validation and test RMSE (without / with flip averaging), the
 validation RMSE as the leaderboard would mix it (each label source's RMSE weighted by its share of
 the test lookup's values, `stages.lib.evaluation.source_metrics`, with the evaluate stage's flip
-setting) with each source's own figure, epochs and training minutes (wall clock, and CPU time / 60, on this machine: say its cores).
+setting) with each source's own figure, epochs and training minutes (wall clock, and CPU time /
+60, on this machine: say its cores).
 Trained models and results.json stay in --work; a model is trained again only when its resolved
 params, its data or the code it runs (its import closure, hashed) changed (--retrain to force),
 so the table can be rebuilt or extended cheaply.
