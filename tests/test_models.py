@@ -192,6 +192,22 @@ def test_resnet_pool_head_learns_and_reloads(trained, faces, tmp_path):
     assert load_confidence("resnet", tmp_path) is None  # no heatmaps, no spread
 
 
+def test_fine_heatmaps_have_twice_the_resolution_learn_and_reload(trained, faces, tmp_path):
+    import torch
+
+    from stages.lib.models.resnet import networks
+
+    assert not QUICK.resnet.fine_heatmaps  # params.yaml's 12x12, trained by the fixture
+    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, fine_heatmaps=True))
+    summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: None)
+    assert summary["val_rmse"] < 0.8 * trained["mean"][0]["val_rmse"]
+    assert rmse(load_predictor("resnet", tmp_path)(faces[1].images), faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)
+    x = torch.zeros(1, 1, 96, 96)
+    for model_dir, cells in ((tmp_path, 24), (trained["resnet"][1], 12)):
+        (network,) = networks(torch.load(model_dir / "model.pt", weights_only=True))
+        assert network.head.logits(network.features(x)).shape == (1, 15, cells, cells)
+
+
 def test_max_epochs_counts_every_network_the_resnet_trains():
     resnet = dataclasses.replace(QUICK.resnet, epochs=30)
     assert resnet.max_epochs == 30

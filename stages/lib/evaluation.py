@@ -2,7 +2,8 @@
 label source, and the pictures of its predictions.
 
 Kaggle's faces come from two label sources (`sources.py`). The test lookup asks 8 values of some
-faces and up to 30 of others in the same proportions, so the leaderboard's RMSE is a mix of the two: `source_metrics` reports each source's RMSE and that mix.
+faces and up to 30 of others in the same proportions, so the leaderboard's RMSE is a mix of the
+two: `source_metrics` reports each source's RMSE and that mix.
 """
 from __future__ import annotations
 

@@ -126,6 +126,7 @@ class ResNetParams(ModelParams):
     stem_stride: int  # 2 halves the stem's resolution: about 4x less compute
     head: Literal["pool", "soft_argmax"]  # pool: Linear on pooled features; soft_argmax: heatmaps
     heatmap_reg: float  # soft_argmax: weight of the pull of each heatmap towards a Gaussian at its label
+    fine_heatmaps: bool  # soft_argmax: merge the 32-channel stage too, for heatmaps of twice the resolution
     shortcut: Literal["norm", "plain"]  # the 1x1 shortcuts where blocks change shape: + BatchNorm, or with a bias
     sources: bool  # predict Kaggle's 4-point source's four keypoints apart (sources.py)
     channels_last: bool

@@ -19,9 +19,7 @@ from .base import EpochCallback, Faces, Predictor, mean_keypoints
 
 def fit(params: MeanParams, keypoints: np.ndarray) -> np.ndarray:
     """(30,) the mean of each column; with sources, (38,) each column of the source layout's mean."""
-    if not params.sources:
-        return mean_keypoints(keypoints)
-    return mean_keypoints(to_source_layout(keypoints))
+    return mean_keypoints(to_source_layout(keypoints) if params.sources else keypoints)
 
 
 def predictor(mean: np.ndarray) -> Predictor:

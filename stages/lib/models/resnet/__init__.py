@@ -53,7 +53,8 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         return result.state
 
     architecture = {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets,
-                    "heatmap_reg": params.heatmap_reg, "shortcut": params.shortcut, "sources": params.sources}
+                    "heatmap_reg": params.heatmap_reg, "shortcut": params.shortcut, "sources": params.sources,
+                    "fine_heatmaps": params.fine_heatmaps}
     if params.pseudo_labels:
         teacher = {"state_dicts": [network("pseudo_labeller", params.seed, train)], **architecture}
         train = pseudo_labelled(train, layout_predictor(teacher))
@@ -78,7 +79,8 @@ def networks(saved: dict) -> list[ResNet]:
     models = []
     for state in saved["state_dicts"]:
         model = ResNet(saved["stem_stride"], saved["head"], Targets(saved["normalize_targets"]),
-                       points(saved.get("sources", False)), saved.get("shortcut", "norm")).to(device())
+                       points(saved.get("sources", False)), saved.get("shortcut", "norm"),
+                       saved.get("fine_heatmaps", False)).to(device())
         model.load_state_dict(state)
         models.append(model.eval())
     return models

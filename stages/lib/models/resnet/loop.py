@@ -48,7 +48,7 @@ def device() -> torch.device:
 
 def build(params: ResNetParams) -> ResNet:
     return ResNet(params.stem_stride, params.head, Targets(params.normalize_targets), points(params.sources),
-                  params.shortcut)
+                  params.shortcut, params.fine_heatmaps)
 
 
 def points(sources: bool) -> int:

@@ -4,8 +4,9 @@ Stem: conv 1->32 (5x5, stride `stem_stride`) + BN + ReLU + max-pool. Stages: two
 each (32, 64, 128, 256, 512 channels; stride 2 and a 1x1 shortcut where the shape changes, see
 `Block`). The backbone returns every stage's output; each head takes that list:
 - `pool`: direct regression, global average pool of the last stage, Linear(512, 30);
-- `soft_argmax`: integral regression, the stages of 64-512 channels merged top-down into one
-  heatmap per keypoint, each keypoint the expected position under its heatmap's softmax.
+- `soft_argmax`: integral regression, the stages of 64-512 channels (32-512 with `fine_heatmaps`)
+  merged top-down into one heatmap per keypoint, each keypoint the expected position under its
+  heatmap's softmax.
 Outputs are in the network's target units (`Targets`): [-1, 1] or pixels.
 """
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Block(nn.Module):
 
 
 class PoolHead(nn.Module):
-    def __init__(self, targets: Targets, points: int = N_KEYPOINTS):
+    def __init__(self, targets: Targets, points: int = N_KEYPOINTS, fine: bool = False):
         super().__init__()
         self.linear = nn.Linear(CHANNELS[-1], 2 * points)
 
@@ -61,15 +62,17 @@ class SoftArgmaxHead(nn.Module):
     """Integral regression: each keypoint is the expectation of a softmax heatmap's cell centres.
 
     The heatmaps come from the stages of CHANNELS[1:] merged top-down (1x1 lateral convs, bilinear
-    upsampling, sums), so they have the 64-channel stage's resolution (12x12 with stem stride 2)
-    and the deep stages' context.
+    upsampling, sums), so they have the 64-channel stage's resolution (12x12 8-px cells with stem
+    stride 2) and the deep stages' context. `fine` merges the 32-channel stage too: twice the
+    resolution (24x24, 4-px cells).
     """
 
     WIDTH = 128
 
-    def __init__(self, targets: Targets, points: int = N_KEYPOINTS):
+    def __init__(self, targets: Targets, points: int = N_KEYPOINTS, fine: bool = False):
         super().__init__()
-        self.lateral = nn.ModuleList(nn.Conv2d(c, self.WIDTH, 1, bias=False) for c in CHANNELS[1:])
+        self.first = 0 if fine else 1
+        self.lateral = nn.ModuleList(nn.Conv2d(c, self.WIDTH, 1, bias=False) for c in CHANNELS[self.first:])
         self.mix = nn.Sequential(nn.Conv2d(self.WIDTH, self.WIDTH, 3, 1, 1, bias=False),
                                  nn.BatchNorm2d(self.WIDTH), nn.ReLU(inplace=True))
         self.heatmaps = nn.Conv2d(self.WIDTH, points, 1)
@@ -77,7 +80,7 @@ class SoftArgmaxHead(nn.Module):
 
     def logits(self, stages: list[torch.Tensor]) -> torch.Tensor:
         """(N, K, H, W) float32 heatmap logits."""
-        deepest, *shallower = reversed(stages[1:])
+        deepest, *shallower = reversed(stages[self.first:])
         x = self.lateral[-1](deepest)
         for tap, lateral in zip(shallower, reversed(self.lateral[:-1])):
             x = F.interpolate(x, size=tap.shape[-2:], mode="bilinear", align_corners=False) + lateral(tap)
@@ -132,7 +135,7 @@ class ResNet(nn.Module):
     """`points` keypoints out: 15, or 19 for a source-aware model (`sources.py`)."""
 
     def __init__(self, stem_stride: int, head: str, targets: Targets, points: int = N_KEYPOINTS,
-                 shortcut: str = "norm"):
+                 shortcut: str = "norm", fine_heatmaps: bool = False):
         super().__init__()
         self.points = points
         self.stem = nn.Sequential(nn.Conv2d(1, CHANNELS[0], 5, stem_stride, 2, bias=False),
@@ -142,7 +145,7 @@ class ResNet(nn.Module):
             stages.append(nn.Sequential(Block(c_in, c_out, 1 if i == 0 else 2, shortcut), Block(c_out, c_out, 1)))
             c_in = c_out
         self.stages = nn.ModuleList(stages)
-        self.head = HEADS[head](targets, points)
+        self.head = HEADS[head](targets, points, fine_heatmaps)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         x, outputs = self.stem(x), []
