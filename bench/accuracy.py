@@ -29,9 +29,11 @@ so the table can be rebuilt or extended cheaply.
 usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
            [--models mean patch resnet resnet-single cnn ensemble seed-recipe] [--profile PROFILE]
            [--set resnet.epochs=40 ...] [--work bench/out/accuracy] [--retrain]
-Cost on 2 cores, profiles/real.yaml, nothing trained yet: youtube-faces-15 about 65 minutes
-(resnet 21, resnet-single 14, seed-recipe 18), kaggle-train-jpeg about 70 (see README,
-"Accuracy on real faces").
+Cost on 2 cores with bf16, nothing trained yet: youtube-faces-15 (profiles/real.yaml) about 65
+minutes (resnet 21, resnet-single 14, seed-recipe 18); kaggle-train-jpeg was about 70 with
+real.yaml's settings, and profiles/kaggle.yaml's 24x24 heatmaps make its ResNet about a third
+slower (without bf16: an estimated 1.8-2.4 hours for the ResNet, one more for the CNN; see README,
+"Kaggle's two label sources").
 """
 from __future__ import annotations
 
