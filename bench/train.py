@@ -8,7 +8,8 @@ Same architectures and the same data in one run, the same number of epochs, no a
   has it and without.
 - Keras CNN, seed setup: plain `model.fit` on float64 arrays (pixels / 255, pixel targets),
   Keras' default batch 32, Adam 1e-3, the masked Huber loss; this project: `cnn.train` with the
-  params.yaml settings (float32 batches from a PyDataset, normalised targets).
+  params.yaml settings (float32 batches from a PyDataset, normalised targets, the first block's
+  stride and the third's 4x4 pool), and again with the seeds' network (2x2 pools only).
 Prints images/s, the speed ratio and validation RMSE of each, then single ResNet levers
 (batch size, channels-last, bf16 autocast, threads) on one epoch each.
 
@@ -84,7 +85,7 @@ def seed_cnn_setup(train: Faces, val: Faces, epochs: int) -> dict:
     import keras
 
     configure(0, 0)
-    model = build(0.1)
+    model = build({"dropout": 0.1})  # the seeds' network: first_stride 1, last_pool 2
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras_masked_loss("huber"))
     x = train.images[..., None] / 255.0  # float64
     y = train.keypoints.astype(np.float64)
@@ -142,6 +143,8 @@ def main() -> None:
     seed_cnn = seed_cnn_setup(train, val, args.epochs)
     row("seed setup (fit on float64 arrays)", seed_cnn)
     row("this project", project_cnn(train, val, all_params.cnn, args.epochs), seed_cnn)
+    seeds_network = dataclasses.replace(all_params.cnn, first_stride=1, last_pool=2)
+    row("this project, the seeds' network", project_cnn(train, val, seeds_network, args.epochs), seed_cnn)
 
     print("\nsingle levers, one epoch each, from the params.yaml settings:")
     one = dataclasses.replace(params, epochs=1, patience=1)

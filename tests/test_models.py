@@ -113,6 +113,30 @@ def test_cnn_training_is_deterministic(faces, tmp_path):
     assert (tmp_path / "0/config.json").read_bytes() == (tmp_path / "1/config.json").read_bytes()
 
 
+def test_cnn_options_shrink_its_work_and_older_model_files_load(faces, tmp_path):
+    import json
+
+    import keras
+
+    from stages.lib.models.cnn import build
+
+    def dense_inputs(model) -> int:
+        return next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense)).kernel.shape[0]
+
+    # Without the keys (a model file from before them): the seeds' network, 2x2 pools only.
+    assert dense_inputs(build({"dropout": 0.1})) == 12 * 12 * 128
+    assert dense_inputs(build({"dropout": 0.1, "first_stride": 2, "last_pool": 4})) == 6 * 6 * 128
+    assert (QUICK.cnn.first_stride, QUICK.cnn.last_pool) == (2, 4)  # params.yaml's, trained by the other tests
+
+    seeds = dataclasses.replace(QUICK.cnn, first_stride=1, last_pool=2, adam=AdamPhase(epochs=1, lr=1e-3),
+                                sgd=dataclasses.replace(QUICK.cnn.sgd, epochs=0))
+    train_model("cnn", dataclasses.replace(QUICK, cnn=seeds), *faces, tmp_path, lambda e, m: None)
+    before = load_predictor("cnn", tmp_path)(faces[1].images)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({k: config[k] for k in ("dropout", "normalize_targets")}))
+    np.testing.assert_array_equal(load_predictor("cnn", tmp_path)(faces[1].images), before)
+
+
 def test_resnet_members_average_networks_of_successive_seeds(faces, tmp_path):
     # With a moving average of the weights on, which is then what each network keeps.
     base = dataclasses.replace(QUICK.resnet, epochs=2, ema=0.9)

@@ -39,6 +39,7 @@ def test_params_are_frozen():
         ({"resnet": {"ema": 1.0}}, "resnet.ema: must be in [0, 1)"),
         ({"resnet": {"members": 0}}, "resnet.members: must be >= 1"),
         ({"resnet": {"head": "heatmap"}}, "resnet.head: expected one of ['pool', 'soft_argmax'], got 'heatmap'"),
+        ({"resnet": {"head": "pool", "fine_heatmaps": True}}, "resnet.fine_heatmaps: needs head: soft_argmax"),
         ({"ensemble": {"models": ["resnet", "nope"], "weights": [0.5, 0.5]}}, "ensemble.models[1]: unknown model 'nope'"),
         ({"predict": {"model": "nope"}}, "predict.model: unknown model 'nope'"),
     ],

@@ -144,6 +144,8 @@ class ResNetParams(ModelParams):
         require(0 <= self.ema < 1, "resnet.ema", "must be in [0, 1) (0: off)")
         require(self.members >= 1, "resnet.members", "must be >= 1")
         require(self.heatmap_reg >= 0, "resnet.heatmap_reg", "must be >= 0 (0: off)")
+        require(self.head == "soft_argmax" or not self.fine_heatmaps, "resnet.fine_heatmaps",
+                "needs head: soft_argmax (the pool head has no heatmaps)")
 
     @property
     def max_epochs(self) -> int:
@@ -174,6 +176,8 @@ class CnnParams(ModelParams):
     loss: Loss
     huber_delta: float  # in pixels
     dropout: float
+    first_stride: int  # 2: the first block's conv strides 2 instead of max-pooling after it (a quarter of its work)
+    last_pool: int  # the third block's max-pool: 4 gives the first Dense 6x6x128 inputs instead of 12x12x128
     normalize_targets: bool
     threads: int
     adam: AdamPhase
@@ -187,6 +191,8 @@ class CnnParams(ModelParams):
         require(0 <= self.sgd.momentum < 1, "cnn.sgd.momentum", "must be in [0, 1)")
         require(0 < self.sgd.plateau_factor < 1, "cnn.sgd.plateau_factor", "must be in (0, 1)")
         require(0 <= self.dropout < 1, "cnn.dropout", "must be in [0, 1)")
+        require(self.first_stride in (1, 2), "cnn.first_stride", "must be 1 or 2")
+        require(self.last_pool in (2, 4), "cnn.last_pool", "must be 2 or 4")
         require(self.huber_delta > 0, "cnn.huber_delta", "must be > 0")
 
     @property

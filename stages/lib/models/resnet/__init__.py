@@ -28,7 +28,7 @@ from ...params import ResNetParams
 from ...sources import four_point_faces, from_source_layout, to_source_layout
 from ...tta import with_flip_averaging
 from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads
-from .loop import NetworkResult, device, points, predict_array, spread_array, train_network
+from .loop import NetworkResult, architecture, build, device, predict_array, spread_array, train_network
 from .network import ResNet
 
 
@@ -52,13 +52,11 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         networks.append((role, seed, result))
         return result.state
 
-    architecture = {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets,
-                    "heatmap_reg": params.heatmap_reg, "shortcut": params.shortcut, "sources": params.sources,
-                    "fine_heatmaps": params.fine_heatmaps}
     if params.pseudo_labels:
-        teacher = {"state_dicts": [network("pseudo_labeller", params.seed, train)], **architecture}
+        teacher = {"state_dicts": [network("pseudo_labeller", params.seed, train)], **architecture(params)}
         train = pseudo_labelled(train, layout_predictor(teacher))
-    saved = {"state_dicts": [network("member", params.seed + m, train) for m in range(params.members)], **architecture}
+    saved = {"state_dicts": [network("member", params.seed + m, train) for m in range(params.members)],
+             **architecture(params)}
     if has_confidence(saved):
         saved["face_limit"] = face_limit(spreader(saved))
     torch.save(saved, Path(out_dir) / "model.pt")
@@ -78,9 +76,7 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
 def networks(saved: dict) -> list[ResNet]:
     models = []
     for state in saved["state_dicts"]:
-        model = ResNet(saved["stem_stride"], saved["head"], Targets(saved["normalize_targets"]),
-                       points(saved.get("sources", False)), saved.get("shortcut", "norm"),
-                       saved.get("fine_heatmaps", False)).to(device())
+        model = build(saved).to(device())
         model.load_state_dict(state)
         models.append(model.eval())
     return models

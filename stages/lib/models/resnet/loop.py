@@ -46,9 +46,19 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def build(params: ResNetParams) -> ResNet:
-    return ResNet(params.stem_stride, params.head, Targets(params.normalize_targets), points(params.sources),
-                  params.shortcut, params.fine_heatmaps)
+def architecture(params: ResNetParams) -> dict:
+    """What a saved model records to rebuild its networks (`build`) and to know its head's shape."""
+    return {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets,
+            "heatmap_reg": params.heatmap_reg, "shortcut": params.shortcut, "sources": params.sources,
+            "fine_heatmaps": params.fine_heatmaps}
+
+
+def build(architecture: dict) -> ResNet:
+    """A network from `architecture(params)`; keys added since read as before they existed, so
+    older model files still load."""
+    return ResNet(architecture["stem_stride"], architecture["head"], Targets(architecture["normalize_targets"]),
+                  points(architecture.get("sources", False)), architecture.get("shortcut", "norm"),
+                  architecture.get("fine_heatmaps", False))
 
 
 def points(sources: bool) -> int:
@@ -107,7 +117,7 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
     dev = device()
     bf16 = params.bf16 and bf16_supported()
     targets = Targets(params.normalize_targets)
-    model = build(params).to(dev)
+    model = build(architecture(params)).to(dev)
     if params.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer_class = torch.optim.AdamW if params.optimizer == "adamw" else torch.optim.Adam

@@ -46,7 +46,7 @@ class Block(nn.Module):
 
 
 class PoolHead(nn.Module):
-    def __init__(self, targets: Targets, points: int = N_KEYPOINTS, fine: bool = False):
+    def __init__(self, points: int = N_KEYPOINTS):
         super().__init__()
         self.linear = nn.Linear(CHANNELS[-1], 2 * points)
 
@@ -128,9 +128,6 @@ def heatmap_spread(logits: torch.Tensor) -> torch.Tensor:
     return torch.sqrt((variance(p.sum(dim=2), w) + variance(p.sum(dim=3), h)) / 2)
 
 
-HEADS = {"pool": PoolHead, "soft_argmax": SoftArgmaxHead}
-
-
 class ResNet(nn.Module):
     """`points` keypoints out: 15, or 19 for a source-aware model (`sources.py`)."""
 
@@ -145,7 +142,7 @@ class ResNet(nn.Module):
             stages.append(nn.Sequential(Block(c_in, c_out, 1 if i == 0 else 2, shortcut), Block(c_out, c_out, 1)))
             c_in = c_out
         self.stages = nn.ModuleList(stages)
-        self.head = HEADS[head](targets, points, fine_heatmaps)
+        self.head = SoftArgmaxHead(targets, points, fine_heatmaps) if head == "soft_argmax" else PoolHead(points)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         x, outputs = self.stem(x), []
