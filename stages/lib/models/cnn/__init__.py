@@ -1,11 +1,13 @@
 """Model `cnn` (Keras 3 on TensorFlow): three conv blocks and two Dense(500) layers.
 
 Conv2D blocks of 32, 64 and 128 filters with LeakyReLU, max-pool and dropout, then
-Dense(500) x2 and Dense(30). Two options make it about 1.9x faster on the CPU for a little
-accuracy (README, "Time"): `first_stride: 2` halves the first block's size by its convolution's
-stride instead of its max-pool, and `last_pool: 4` pools the third block 4x4, so the first Dense
-layer reads 6x6x128 values instead of 12x12x128. Two phases: Adam with a masked Huber loss, then SGD with
+Dense(500) x2 and Dense(30). Two phases: Adam with a masked Huber loss, then SGD with
 momentum, ReduceLROnPlateau and the best checkpoint (lowest validation loss) kept.
+
+Two options make an epoch about 1.9x faster on the CPU (README, "Time"): `first_stride: 2`
+halves the first block's size by its convolution's stride instead of a max-pool, and
+`last_pool: 4` pools the third block 4x4, so the first Dense layer reads 6x6x128 values
+instead of 12x12x128. Both off (1 and 2) give the seeds' network.
 
 Saved as `weights.npz` (the kept weights, in a zip whose bytes depend only on their values) and
 `config.json` (what `build` needs): the same weights always give the same files, which a
