@@ -40,6 +40,8 @@ def test_params_are_frozen():
         ({"resnet": {"members": 0}}, "resnet.members: must be >= 1"),
         ({"resnet": {"head": "heatmap"}}, "resnet.head: expected one of ['pool', 'soft_argmax'], got 'heatmap'"),
         ({"resnet": {"head": "pool", "fine_heatmaps": True}}, "resnet.fine_heatmaps: needs head: soft_argmax"),
+        ({"cnn": {"first_stride": 3}}, "cnn.first_stride: must be 1 or 2"),
+        ({"cnn": {"last_pool": 3}}, "cnn.last_pool: must be 2 or 4"),
         ({"ensemble": {"models": ["resnet", "nope"], "weights": [0.5, 0.5]}}, "ensemble.models[1]: unknown model 'nope'"),
         ({"predict": {"model": "nope"}}, "predict.model: unknown model 'nope'"),
     ],
