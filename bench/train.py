@@ -11,13 +11,15 @@ Same architectures and the same data in one run, the same number of epochs, no a
   params.yaml settings (float32 batches from a PyDataset, normalised targets, the first block's
   stride and the third's 4x4 pool), and again with the seeds' network (2x2 pools only).
 Prints images/s, the speed ratio and validation RMSE of each, then single ResNet levers
-(batch size, channels-last, bf16 autocast, threads) on one epoch each.
+(batch size, channels-last, bf16 autocast, threads, the small-map convolutions) on one epoch
+each, and `torch.compile` against eager execution on repeated training steps of one batch.
 
-usage: python bench/train.py [--train 1200] [--epochs 3]   (about 12 minutes on 2 cores)
+usage: python bench/train.py [--train 1200] [--epochs 3]   (about 15 minutes on 2 cores)
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 import tempfile
@@ -35,9 +37,9 @@ from stages.lib.facegen import make_sample_data  # noqa: E402
 from stages.lib.metrics import rmse  # noqa: E402
 from stages.lib.models import resnet  # noqa: E402
 from stages.lib.models.base import Faces, Targets  # noqa: E402
-from stages.lib.models.resnet.loop import bf16_supported  # noqa: E402
+from stages.lib.models.resnet.loop import architecture, bf16_supported, build  # noqa: E402
 from stages.lib.models.resnet.losses import masked_loss  # noqa: E402
-from stages.lib.models.resnet.network import ResNet  # noqa: E402
+from stages.lib.models.resnet.network import Conv3x3, ResNet  # noqa: E402
 from stages.lib.params import AugmentParams, load_params  # noqa: E402
 
 
@@ -55,6 +57,18 @@ class PerItemFaces(Dataset):
         return image, torch.tensor(self.faces.keypoints[i], dtype=torch.float32)
 
 
+@contextlib.contextmanager
+def onednn_convolutions():
+    """Every 3x3 convolution through oneDNN, as plain `nn.Conv2d` layers run (`Conv3x3`'s small maps too)."""
+    fast = Conv3x3.forward
+    Conv3x3.forward = torch.nn.Conv2d.forward
+    try:
+        yield
+    finally:
+        Conv3x3.forward = fast
+
+
+@onednn_convolutions()
 def seed_setup(train: Faces, val: Faces, epochs: int, stem_stride: int) -> dict:
     torch.manual_seed(0)
     model = ResNet(stem_stride, "pool", Targets(normalized=False))  # the seeds' head, pixel outputs
@@ -158,6 +172,40 @@ def main() -> None:
     ]:
         result = project(train, val, dataclasses.replace(one, **change))
         print(f"  {label:32s} {result['images_per_s']:7.1f} images/s")
+    with onednn_convolutions():
+        result = project(train, val, one)
+    print(f"  {'2x2 maps through oneDNN':32s} {result['images_per_s']:7.1f} images/s")
+    compiled_steps(params)
+
+
+def compiled_steps(params, steps: int = 15) -> None:
+    """torch.compile (inductor, which needs a C++ compiler) against eager: one batch of random
+    faces, repeated forward and backward steps after a warm-up, and the first step's time."""
+    print(f"\ntorch.compile, {steps} training steps of one batch of {params.batch_size} after 3 warm-up steps:")
+    x = torch.randn(params.batch_size, 1, 96, 96).contiguous(memory_format=torch.channels_last)
+    y = torch.randn(params.batch_size, 30)
+    for label in ("eager", "torch.compile"):
+        torch.manual_seed(0)
+        model = build(architecture(params)).to(memory_format=torch.channels_last)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        forward = torch.compile(model) if label == "torch.compile" else model
+
+        def step() -> None:
+            loss = masked_loss(forward(x), y, "mse")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        start = time.perf_counter()
+        step()
+        first = time.perf_counter() - start
+        for _ in range(3):
+            step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        images_per_s = steps * params.batch_size / (time.perf_counter() - start)
+        print(f"  {label:32s} {images_per_s:7.1f} images/s   first step {first:.1f} s")
 
 
 if __name__ == "__main__":

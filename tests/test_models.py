@@ -204,6 +204,31 @@ def test_soft_argmax_is_the_expected_cell_centre(normalized):
                             [47.5, 47.5, 47.5, 47.5, 47.5, 47.5]])
     np.testing.assert_allclose(got, Targets(normalized).encode(expected_px), atol=1e-5)
 
+@pytest.mark.parametrize("size, stride, channels_last", [(2, 1, True), (1, 1, False), (2, 2, False), (3, 1, True)])
+def test_conv3x3_computes_what_a_convolution_does_on_every_map_size(size, stride, channels_last):
+    import torch
+
+    from stages.lib.models.resnet.network import Conv3x3
+
+    torch.manual_seed(0)
+    fast = Conv3x3(16, 8, stride)
+    plain = torch.nn.Conv2d(16, 8, 3, stride, 1, bias=False)
+    plain.load_state_dict(fast.state_dict())  # the same parameters under the same names
+    memory = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(4, 16, size, size).contiguous(memory_format=memory)
+    outputs, grads = [], []
+    for conv in (fast, plain):
+        conv.to(memory_format=memory)
+        xi = x.clone().requires_grad_(True)
+        out = conv(xi)
+        (out * torch.arange(out.numel()).view_as(out)).sum().backward()
+        outputs.append(out.detach())
+        grads.append((xi.grad, conv.weight.grad))
+    torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-5, atol=1e-4)
+    for fast_grad, plain_grad in zip(*grads):
+        torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-5, atol=1e-3)
+
+
 
 def test_resnet_pool_head_learns_and_reloads(trained, faces, tmp_path):
     assert QUICK.resnet.head == "soft_argmax"  # params.yaml's, trained by the fixture

@@ -22,6 +22,23 @@ from ..base import Targets
 CHANNELS = (32, 64, 128, 256, 512)
 
 
+class Conv3x3(nn.Conv2d):
+    """A 3x3 convolution without bias, padding 1. On maps of 2x2 or less at stride 1 (the
+    512-channel stage with stem stride 2) it runs as one matrix product of the unfolded input:
+    the same weights and function, but oneDNN's backward pass is slow on maps that small, and the
+    product makes the whole network's training step about 10% faster (bench/train.py)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+        super().__init__(c_in, c_out, 3, stride, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride != (1, 1) or max(x.shape[-2:]) > 2:
+            return super().forward(x)
+        n, _, h, w = x.shape
+        columns = F.unfold(x, 3, padding=1)  # (N, C_in x 9, H x W)
+        return (self.weight.flatten(1) @ columns).view(n, self.out_channels, h, w)
+
+
 class Block(nn.Module):
     """Two 3x3 convolutions and a shortcut; where the shape changes the shortcut is a 1x1
     convolution, followed by BatchNorm (`shortcut="norm"`) or with a bias and no BatchNorm
@@ -30,8 +47,8 @@ class Block(nn.Module):
     def __init__(self, c_in: int, c_out: int, stride: int, shortcut: str = "norm"):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
-            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out),
+            Conv3x3(c_in, c_out, stride), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+            Conv3x3(c_out, c_out), nn.BatchNorm2d(c_out),
         )
         if stride == 1 and c_in == c_out:
             self.shortcut = nn.Identity()
