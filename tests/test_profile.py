@@ -107,7 +107,9 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
     real = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml")))
     assert kaggle.resnet.sources and not real.resnet.sources and kaggle.data.raw_dir == "data/raw/kaggle"
     assert kaggle.resnet.fine_heatmaps and not real.resnet.fine_heatmaps
-    assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False) == real.resnet and kaggle.cnn == real.cnn
+    assert kaggle.resnet.augment.rotate > 0 and real.resnet.augment.rotate == 0  # geometric augmentation back on
+    assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False, augment=real.resnet.augment) == real.resnet
+    assert kaggle.cnn == real.cnn
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
     with pytest.raises(ParamsError, match="loop"):
