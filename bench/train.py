@@ -14,7 +14,7 @@ Prints images/s, the speed ratio and validation RMSE of each, then single ResNet
 (batch size, channels-last, bf16 autocast, threads, the small-map convolutions) on one epoch
 each, and `torch.compile` against eager execution on repeated training steps of one batch.
 
-usage: python bench/train.py [--train 1200] [--epochs 3]   (about 15 minutes on 2 cores)
+usage: python bench/train.py [--train 1200] [--epochs 3]   (10-15 minutes on 2 cores)
 """
 from __future__ import annotations
 
