@@ -28,7 +28,7 @@ def pupil_darkness(images: np.ndarray, keypoints: np.ndarray, name: str) -> np.n
 
 def test_flip_swaps_left_and_right_names():
     images, keypoints = faces(8)
-    out_images, out_kp = augment_batch(images, keypoints, dataclasses.replace(AugmentParams.off(), flip=True), np.random.default_rng(0))
+    out_images, out_kp, _ = augment_batch(images, keypoints, dataclasses.replace(AugmentParams.off(), flip=True), np.random.default_rng(0))
     flipped = (out_images != images).any(axis=(1, 2))
     assert 0 < flipped.sum() < len(images)
     # Kaggle's "left" eye stays on the image's right, and still sits on a pupil.
@@ -45,7 +45,7 @@ def test_flip_swaps_left_and_right_names():
 def test_geometric_augmentation_keeps_points_on_their_features():
     images, keypoints = faces(12, seed=20)
     params = AugmentParams(flip=False, rotate=20, scale=0.1, shift=5, brightness=0.1, contrast=0.1, blur=0.5)
-    out_images, out_kp = augment_batch(images, keypoints, params, np.random.default_rng(1))
+    out_images, out_kp, _ = augment_batch(images, keypoints, params, np.random.default_rng(1))
     assert not np.allclose(out_kp, keypoints)
     for name in ("left_eye_center", "right_eye_center"):
         kept = ~np.isnan(at(out_kp, name)).any(axis=1)
@@ -71,5 +71,6 @@ def test_augmentation_is_seeded():
 
 def test_no_augmentation_returns_the_input():
     images, keypoints = faces(2)
-    out_images, out_kp = augment_batch(images, keypoints, AugmentParams.off(), np.random.default_rng(0))
+    out_images, out_kp, label_shift = augment_batch(images, keypoints, AugmentParams.off(), np.random.default_rng(0))
     assert np.array_equal(out_images, images) and np.array_equal(out_kp, keypoints)
+    assert not label_shift.any()

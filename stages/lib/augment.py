@@ -2,6 +2,11 @@
 
 Keypoints move with the image; a point pushed off the image becomes missing (NaN), so the
 masked losses simply ignore it. A horizontal flip also swaps the left/right names.
+
+Annotators may place every point a little off the pixels they mark (a label source's offset,
+`resnet.mirror_offsets`): mirrored, such a label lands twice its offset away from where that
+source would have put it. `augment_batch` says, for each face, how far its labels must move per
+pixel of horizontal offset to stay in their source's convention (`label_shift`).
 """
 from __future__ import annotations
 
@@ -35,12 +40,20 @@ def warp_keypoints(keypoints: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def augment_batch(images: np.ndarray, keypoints: np.ndarray, params: AugmentParams,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """float32 images in 0..255 (N, 96, 96) and keypoints (N, 30), each face drawn anew."""
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """float32 images in 0..255 (N, 96, 96), keypoints (N, 30) and label_shift (N, 2), each face
+    drawn anew.
+
+    A label that sits `d` px right of its point (label = point + (d, 0)) goes through the face's
+    point transform T as T(label); in the augmented face that source would put it at
+    T(point) + (d, 0) = T(label) + d * label_shift, label_shift being (1, 0) minus T's linear
+    part applied to (1, 0): (2, 0) for a plain mirror image, 0 for a face left as it is.
+    """
     out_images = images.astype(np.float32, copy=True)
     out_keypoints = keypoints.astype(np.float32, copy=True)
+    label_shift = np.zeros((len(images), 2), np.float32)
     if is_identity(params):
-        return out_images, out_keypoints
+        return out_images, out_keypoints, label_shift
     n = len(images)
     flips = rng.random(n) < 0.5 if params.flip else np.zeros(n, bool)
     angles = rng.uniform(-params.rotate, params.rotate, n)
@@ -53,6 +66,7 @@ def augment_batch(images: np.ndarray, keypoints: np.ndarray, params: AugmentPara
     geometric = params.rotate or params.scale or params.shift
     for i in range(n):
         image = out_images[i]
+        moved_x_axis = np.array([-1.0 if flips[i] else 1.0, 0.0])  # T's linear part applied to (1, 0)
         if flips[i]:
             image = np.ascontiguousarray(image[:, ::-1])
             out_keypoints[i] = flip_keypoints(out_keypoints[i])
@@ -61,8 +75,10 @@ def augment_batch(images: np.ndarray, keypoints: np.ndarray, params: AugmentPara
             image = cv2.warpAffine(image, matrix, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REPLICATE)
             out_keypoints[i] = warp_keypoints(out_keypoints[i], matrix)
+            moved_x_axis = matrix[:, :2] @ moved_x_axis
+        label_shift[i] = (1.0 - moved_x_axis[0], -moved_x_axis[1])
         if blurs[i]:
             image = cv2.GaussianBlur(image, (0, 0), sigmas[i])
         mean = image.mean()
         out_images[i] = np.clip((image - mean) * gains[i] + mean + offsets[i], 0, 255)
-    return out_images, out_keypoints
+    return out_images, out_keypoints, label_shift

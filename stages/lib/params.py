@@ -129,6 +129,7 @@ class ResNetParams(ModelParams):
     fine_heatmaps: bool  # soft_argmax: merge the 32-channel stage too, for heatmaps of twice the resolution
     shortcut: Literal["norm", "plain"]  # the 1x1 shortcuts where blocks change shape: + BatchNorm, or with a bias
     sources: bool  # predict Kaggle's 4-point source's four keypoints apart (sources.py)
+    mirror_offsets: bool  # learn each label source's horizontal offset, so mirror images get labels in its convention
     channels_last: bool
     bf16: bool  # bf16 autocast for training, where the CPU has native bf16
     threads: int  # 0: every core this process may use

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..keypoints import N_KEYPOINTS
 from ..metrics import rmse
 from ..params import EnsembleParams
+from ..tta import mirror_offsets, with_mirror_offsets
 from .base import EpochCallback, Faces, Predictor
 
 
@@ -30,7 +32,11 @@ def _members(model_dir: Path, names, weights) -> Predictor:
     def predict(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
         return sum(w * p(images, four_point).astype(np.float64) for w, p in zip(weights, predictors)).astype(np.float32)
 
-    return predict
+    def offsets(faces: int, four_point: np.ndarray | None = None) -> np.ndarray:
+        # Flip averaging is linear: each member's mirror image moved back by its own offsets.
+        return sum(w * mirror_offsets(p, faces, four_point, N_KEYPOINTS) for w, p in zip(weights, predictors))
+
+    return with_mirror_offsets(predict, offsets)
 
 
 def train(params: EnsembleParams, train: Faces, val: Faces, out_dir: Path, on_epoch: EpochCallback) -> dict:

@@ -107,7 +107,7 @@ def _batches(params: CnnParams, train: Faces, targets: Targets):
         def __getitem__(self, index: int):
             rows = np.sort(self.order[index * params.batch_size:(index + 1) * params.batch_size])
             rng = np.random.default_rng([params.seed, self.epoch, 1, index])
-            images, keypoints = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
+            images, keypoints, _ = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
             return to_input(images), targets.encode(keypoints)
 
         def on_epoch_end(self) -> None:

@@ -26,7 +26,7 @@ from ...keypoints import N_KEYPOINTS
 from ...metrics import rmse
 from ...params import ResNetParams
 from ...sources import four_point_faces, from_source_layout, to_source_layout
-from ...tta import with_flip_averaging
+from ...tta import with_flip_averaging, with_mirror_offsets
 from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads
 from .loop import NetworkResult, architecture, build, device, predict_array, spread_array, train_network
 from .network import ResNet
@@ -86,20 +86,29 @@ def layout_predictor(saved: dict) -> Predictor:
     """images -> every output in pixels, the members' mean: (N, 30), or (N, 38) in the source layout."""
     targets = Targets(saved["normalize_targets"])
     models = networks(saved)
+    # Each output point's horizontal label offset in px (mirror_offsets), the members' mean.
+    offsets = np.mean([model.point_offsets().detach().cpu().numpy() for model in models], axis=0) * targets.unit_px
 
     def predict(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
         outputs = [predict_array(model, images, False) for model in models]
         mean = outputs[0] if len(outputs) == 1 else np.mean(outputs, axis=0, dtype=np.float64)
         return targets.decode(mean)
 
-    return predict
+    return with_mirror_offsets(predict, lambda faces, four_point=None: np.tile(offsets.astype(np.float32), (faces, 1)))
 
 
 def predictor(saved: dict) -> Predictor:
     predict = layout_predictor(saved)
     if not saved.get("sources"):
         return predict
-    return lambda images, four_point=None: from_source_layout(predict(images), four_point)
+
+    def offsets(faces: int, four_point: np.ndarray | None = None) -> np.ndarray:
+        # The layout's offsets as x values (y 0), through the same choice of outputs as the keypoints.
+        per_point = predict.mirror_offsets(faces)
+        layout = np.stack([per_point, np.zeros_like(per_point)], axis=-1).reshape(faces, -1)
+        return from_source_layout(layout, four_point)[:, 0::2]
+
+    return with_mirror_offsets(lambda images, four_point=None: from_source_layout(predict(images), four_point), offsets)
 
 
 def load(model_dir: Path) -> Predictor:

@@ -18,7 +18,7 @@ from ...augment import augment_batch
 from ...keypoints import N_COLUMNS
 from ...metrics import rmse
 from ...params import ResNetParams
-from ...sources import SOURCE_COLUMNS
+from ...sources import SOURCE_COLUMNS, SOURCES
 from ..base import EpochCallback, Faces, Targets, epoch_order
 from .losses import heatmap_divergence, masked_loss
 from .network import ResNet, cell_centres, soft_argmax
@@ -50,7 +50,7 @@ def architecture(params: ResNetParams) -> dict:
     """What a saved model records to rebuild its networks (`build`) and to know its head's shape."""
     return {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets,
             "heatmap_reg": params.heatmap_reg, "shortcut": params.shortcut, "sources": params.sources,
-            "fine_heatmaps": params.fine_heatmaps}
+            "fine_heatmaps": params.fine_heatmaps, "mirror_offsets": params.mirror_offsets}
 
 
 def build(architecture: dict) -> ResNet:
@@ -58,7 +58,7 @@ def build(architecture: dict) -> ResNet:
     older model files still load."""
     return ResNet(architecture["stem_stride"], architecture["head"], Targets(architecture["normalize_targets"]),
                   points(architecture.get("sources", False)), architecture.get("shortcut", "norm"),
-                  architecture.get("fine_heatmaps", False))
+                  architecture.get("fine_heatmaps", False), architecture.get("mirror_offsets", False))
 
 
 def points(sources: bool) -> int:
@@ -71,6 +71,19 @@ def to_input(images: np.ndarray, dev: torch.device, channels_last: bool) -> torc
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(dev).unsqueeze(1)
     x = x.mul_(1 / 127.5).sub_(1.0)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def label_correction(point_offsets: torch.Tensor, label_shift: torch.Tensor) -> torch.Tensor:
+    """(N, 2 x points) what to add to augmented targets so each stays in its source's convention:
+    each point's horizontal offset (points,) times each face's label_shift (N, 2) (`augment_batch`)."""
+    return (label_shift[:, None, :] * point_offsets[None, :, None]).flatten(1)
+
+
+def mirror_offsets_px(model: ResNet, targets: Targets) -> list[float]:
+    """Each label source's learned horizontal offset in pixels (empty without mirror_offsets)."""
+    if model.mirror_offset is None:
+        return []
+    return [float(v) * targets.unit_px for v in model.mirror_offset.detach().cpu()]
 
 
 def bf16_supported() -> bool:
@@ -143,9 +156,11 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
             rows = np.sort(order[start:start + params.batch_size])
             if len(rows) < 2:  # BatchNorm needs two samples
                 continue
-            images, keypoints = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
+            images, keypoints, label_shift = augment_batch(train.images[rows], train.keypoints[rows], params.augment, rng)
             x = to_input(images, dev, params.channels_last)
             y = torch.from_numpy(targets.encode(keypoints)).to(dev)
+            if params.mirror_offsets:  # the offsets learn from these targets' gradient
+                y = y + label_correction(model.point_offsets(), torch.from_numpy(label_shift).to(dev))
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
                 if shaped:
                     logits = model.head.logits(model.features(x))
@@ -172,8 +187,11 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
         val_pred = predict_array(kept, val.images, params.channels_last)
         val_loss = float(masked_loss(torch.from_numpy(val_pred), val_targets, params.loss, targets.unit_px))
         val_rmse = rmse(targets.decode(val_pred), val.keypoints)
+        offsets = mirror_offsets_px(kept, targets)
+        offsets = dict(zip(SOURCES, offsets)) if len(offsets) > 1 else {"": v for v in offsets}
         on_epoch(epoch, {"train/loss": total / max(batches, 1), "val/loss": val_loss, "val/rmse": val_rmse,
-                         "lr": lr, "images_per_s": images_seen / max(seconds, 1e-9)})
+                         "lr": lr, "images_per_s": images_seen / max(seconds, 1e-9),
+                         **{f"mirror_offset_px/{source}".rstrip("/"): value for source, value in offsets.items()}})
         if val_loss < best["val_loss"]:
             best = {"val_loss": val_loss, "val_rmse": val_rmse, "epoch": epoch,
                     "state": copy.deepcopy(kept.state_dict())}

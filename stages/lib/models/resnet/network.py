@@ -146,12 +146,22 @@ def heatmap_spread(logits: torch.Tensor) -> torch.Tensor:
 
 
 class ResNet(nn.Module):
-    """`points` keypoints out: 15, or 19 for a source-aware model (`sources.py`)."""
+    """`points` keypoints out: 15, or 19 for a source-aware model (`sources.py`).
+
+    With `mirror_offsets`, it also learns each label source's horizontal offset (target units):
+    how far right of the pixels they mark that source's annotators put points. The network's
+    outputs are in each source's convention already; the offsets only say where a mirror image's
+    labels belong (the training loop's targets, flip averaging).
+    """
 
     def __init__(self, stem_stride: int, head: str, targets: Targets, points: int = N_KEYPOINTS,
-                 shortcut: str = "norm", fine_heatmaps: bool = False):
+                 shortcut: str = "norm", fine_heatmaps: bool = False, mirror_offsets: bool = False):
         super().__init__()
         self.points = points
+        sources = 2 if points > N_KEYPOINTS else 1
+        self.mirror_offset = nn.Parameter(torch.zeros(sources)) if mirror_offsets else None
+        # The source of each output point: the 15 first, then the 4-point source's four.
+        self.register_buffer("point_source", (torch.arange(points) >= N_KEYPOINTS).long(), persistent=False)
         self.stem = nn.Sequential(nn.Conv2d(1, CHANNELS[0], 5, stem_stride, 2, bias=False),
                                   nn.BatchNorm2d(CHANNELS[0]), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
         c_in, stages = CHANNELS[0], []
@@ -170,6 +180,12 @@ class ResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
+
+    def point_offsets(self) -> torch.Tensor:
+        """(points,) each output point's horizontal label offset in target units (0 without mirror_offsets)."""
+        if self.mirror_offset is None:
+            return torch.zeros(self.points, device=self.point_source.device)
+        return self.mirror_offset[self.point_source]
 
     def spread(self, x: torch.Tensor) -> torch.Tensor:
         """(N, K) spread of each keypoint's heatmap in pixels (`heatmap_spread`); soft-argmax head only."""
