@@ -17,10 +17,11 @@ single-model goal; `seed-recipe` uses the seeds' settings (Adam 1e-4, StepLR(5, 
 early stopping at patience 5, masked MSE on raw pixel targets, no augmentation, full-resolution
 stem, float32). Both on youtube-faces-15 only, by default.
 
-Prints one table: data set, model, validation and test RMSE (without / with flip averaging), the
-validation RMSE as the leaderboard would mix it (each label source's RMSE weighted by its share of
-the test lookup's values, `stages.lib.evaluation.source_metrics`, with the evaluate stage's flip
-setting) with each source's own figure, epochs and training minutes (wall clock, and CPU time /
+Prints one table: data set, model, validation and test RMSE (without / with flip averaging; the
+test figure with the zoomed views too, where `evaluate.zoom_tta` names any), the validation RMSE
+as the leaderboard would mix it (each label source's RMSE weighted by its share of the test
+lookup's values, `stages.lib.evaluation.source_metrics`, with the evaluate stage's test-time
+augmentation: flip setting and zoomed views) with each source's own figure, epochs and training minutes (wall clock, and CPU time /
 60, on this machine: say its cores).
 Trained models and results.json stay in --work; a model is trained again only when its resolved
 params, its data or the code it runs (its import closure, hashed) changed (--retrain to force),
@@ -130,9 +131,10 @@ def variant(name: str, params: Params) -> tuple[str, Params]:
     return name, params
 
 
-def submission_rmse(predict, test: dict, flip_tta: bool) -> float:
+def submission_rmse(predict, test: dict, flip_tta: bool, zoom_tta: tuple[float, ...] = ()) -> float:
     """RMSE of the Kaggle submission built through IdLookupTable, scored with solution.csv."""
-    predictions = predict_test(predict, test["images"], test["image_ids"], test["lookup_image_ids"], flip_tta)
+    predictions = predict_test(predict, test["images"], test["image_ids"], test["lookup_image_ids"], flip_tta,
+                               zoom_tta)
     locations = build_submission(test["lookup_row_ids"], test["lookup_image_ids"], test["lookup_features"],
                                  test["image_ids"], predictions)
     truth = np.array([test["solution"][int(row_id)] for row_id in test["lookup_row_ids"]])
@@ -192,7 +194,7 @@ def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool)
            "per_keypoint_flip": metrics["per_keypoint"] if params.evaluate.flip_tta else None}
     if data.test is not None:
         row["test"] = submission_rmse(predict, data.test, flip_tta=False)
-        row["test_flip"] = submission_rmse(predict, data.test, flip_tta=True)
+        row["test_flip"] = submission_rmse(predict, data.test, flip_tta=True, zoom_tta=params.evaluate.zoom_tta)
     return row
 
 

@@ -34,7 +34,8 @@ def main() -> None:
     metrics, val_predictions = evaluate(predict, val, params.evaluate)
     lookup_image_ids = load_npz(args.lookup)["image_ids"]
     metrics.update(source_metrics(val_predictions, val.keypoints, lookup_weights(lookup_image_ids)))
-    test_predictions = predict_test(predict, test["images"], test["image_ids"], lookup_image_ids, params.evaluate.flip_tta)
+    test_predictions = predict_test(predict, test["images"], test["image_ids"], lookup_image_ids,
+                                    params.evaluate.flip_tta, params.evaluate.zoom_tta)
     faces_png, worst_png = pictures(val, val_predictions, params.evaluate.n_faces)
     with atomic_dir(args.out) as tmp:
         save_npz(tmp / "predictions.npz", val=val_predictions, val_image_ids=val.image_ids,

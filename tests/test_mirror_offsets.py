@@ -1,6 +1,6 @@
 """A label source's horizontal offset (`resnet.mirror_offsets`): labels that sit a little right
 of the pixels they mark stay in their convention through mirror images, in training (the
-augmentation's label_shift, the learned offsets) and in flip averaging."""
+augmentation's label_shift, the learned offsets), in flip averaging and in zoomed views."""
 import numpy as np
 import pytest
 
@@ -13,7 +13,7 @@ from stages.lib.models.base import Faces
 from stages.lib.models.ensemble import _members
 from stages.lib.params import AugmentParams
 from stages.lib.sources import CORE_INDICES, four_point_faces
-from stages.lib.tta import mirror_offsets, with_flip_averaging, with_mirror_offsets
+from stages.lib.tta import mirror_offsets, with_flip_averaging, with_mirror_offsets, with_test_time_augmentation
 
 GRID = np.arange(96, dtype=np.float64)
 
@@ -67,6 +67,19 @@ def test_flip_averaging_moves_a_mirror_image_back_by_the_predictors_offsets():
     assert np.allclose(with_flip_averaging(predict)(images)[:, 0::2], direct[:, 0::2] - 2.0, atol=0.05)
     aware = with_mirror_offsets(predict, lambda faces, four_point=None: np.full((faces, N_KEYPOINTS), 2.0, np.float32))
     assert np.allclose(with_flip_averaging(aware)(images), direct, atol=0.05)
+
+
+def test_zoomed_views_map_back_onto_the_face_in_the_labels_convention():
+    images = blobs(np.random.default_rng(4).uniform(35, 60, (5, 2)))
+    predict = with_mirror_offsets(blob_predictor(offset=2.0), lambda faces, four_point=None:
+                                  np.full((faces, N_KEYPOINTS), 2.0, np.float32))
+    direct = predict(images)
+    views = with_test_time_augmentation(predict, flip=True, scales=(0.9, 1.1))(images)
+    assert np.allclose(views, direct, atol=0.05)
+    # Mapped back without the offset, the 0.9 view lands 2 x (1 - 1/0.9) px off, the 1.1 view the
+    # other way, by different amounts: the mean moves, which the check above rules out.
+    unaware = with_test_time_augmentation(blob_predictor(offset=2.0), flip=False, scales=(0.9,))(images)
+    assert np.allclose(unaware[:, 0::2] - direct[:, 0::2], 0.5 * 2.0 * (1 / 0.9 - 1), atol=0.05)
 
 
 def test_an_ensemble_mirrors_each_member_by_its_own_offsets(tmp_path, monkeypatch):

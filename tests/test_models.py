@@ -79,6 +79,17 @@ def test_training_logs_every_epoch_and_keeps_the_best(trained, name):
     assert best["val_loss"] == pytest.approx(min(e["val/loss"] for e in epochs))
 
 
+@pytest.mark.parametrize("name", ["resnet", "cnn"])
+def test_predicting_leaves_float_images_as_they_were(trained, faces, name):
+    images = faces[1].images[:8].astype(np.float32)
+    before = images.copy()
+    predict = load_predictor(name, trained[name][1])
+    first = predict(images)
+    assert np.array_equal(images, before)
+    assert np.array_equal(predict(images), first)
+    assert np.allclose(predict(faces[1].images[:8]), first, atol=1e-4)  # the same faces as uint8
+
+
 def test_ensemble_averages_its_members(trained, faces):
     images = faces[1].images[:8]
     members = [load_predictor(name, trained[name][1])(images) for name in QUICK.ensemble.models]

@@ -44,6 +44,8 @@ def test_params_are_frozen():
         ({"cnn": {"last_pool": 3}}, "cnn.last_pool: must be 2 or 4"),
         ({"ensemble": {"models": ["resnet", "nope"], "weights": [0.5, 0.5]}}, "ensemble.models[1]: unknown model 'nope'"),
         ({"predict": {"model": "nope"}}, "predict.model: unknown model 'nope'"),
+        ({"evaluate": {"zoom_tta": [0.95, 1.0]}}, "evaluate.zoom_tta: scales must be in [0.8, 1.25] and not 1"),
+        ({"evaluate": {"zoom_tta": [0.5]}}, "evaluate.zoom_tta: scales must be in [0.8, 1.25]"),
     ],
 )
 def test_bad_params_name_the_key(raw, message):

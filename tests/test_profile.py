@@ -115,6 +115,7 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
                                epochs=real.resnet.epochs, members=real.resnet.members,
                                pseudo_labels=real.resnet.pseudo_labels) == real.resnet
     assert kaggle.cnn == real.cnn
+    assert kaggle.evaluate.zoom_tta and not real.evaluate.zoom_tta
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
     with pytest.raises(ParamsError, match="loop"):

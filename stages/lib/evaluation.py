@@ -15,16 +15,19 @@ from .models.base import Faces
 from .overlay import draw_face, encode_png, grid
 from .params import EvaluateParams
 from .sources import SOURCES, face_sources, four_point_faces, four_point_requests
-from .tta import flip_average, mirrored_prediction, with_flip_averaging
+from .tta import flip_average, mirrored_prediction, with_flip_averaging, with_test_time_augmentation, zoom_average
 
 
 def evaluate(predict: Predictor, val: Faces, params: EvaluateParams) -> tuple[dict, np.ndarray]:
-    """(metrics, chosen val predictions); both flip settings are measured, one is chosen. Each
-    face is predicted in its own label source's convention, as the submission predicts test faces."""
+    """(metrics, chosen val predictions); both flip settings are measured, one is chosen (with
+    the zoomed views, where `zoom_tta` names any). Each face is predicted in its own label
+    source's convention, as the submission predicts test faces."""
     four_point = four_point_faces(val.keypoints)
     plain = predict(val.images, four_point)
     flipped = flip_average(plain, mirrored_prediction(predict, val.images, four_point))
-    chosen = flipped if params.flip_tta else plain
+    view = with_flip_averaging(predict) if params.flip_tta else predict
+    chosen = zoom_average(view, predict, val.images, four_point, flipped if params.flip_tta else plain,
+                          params.zoom_tta)
     metrics = keypoint_metrics(chosen, val.keypoints)
     metrics.update(flip_tta=params.flip_tta, rmse_without_flip_tta=rmse(plain, val.keypoints),
                    rmse_with_flip_tta=rmse(flipped, val.keypoints))
@@ -57,10 +60,10 @@ def source_metrics(predictions: np.ndarray, truth: np.ndarray, weights: dict[str
 
 
 def predict_test(predict: Predictor, images: np.ndarray, image_ids: np.ndarray, lookup_image_ids: np.ndarray,
-                 flip_tta: bool) -> np.ndarray:
+                 flip_tta: bool, zoom_tta: tuple[float, ...] = ()) -> np.ndarray:
     """Test predictions for the submission: each face in the convention of the label source the
     lookup marks it as (at most 8 values asked: a 4-point face)."""
-    chosen = with_flip_averaging(predict) if flip_tta else predict
+    chosen = with_test_time_augmentation(predict, flip_tta, zoom_tta)
     return chosen(images, four_point_requests(image_ids, lookup_image_ids))
 
 

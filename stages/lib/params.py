@@ -227,10 +227,13 @@ class EnsembleParams(ModelParams):
 @dataclasses.dataclass(frozen=True)
 class EvaluateParams:
     flip_tta: bool  # average predictions on each face and its mirror
+    zoom_tta: tuple[float, ...]  # and on the face scaled by each of these about the image centre
     n_faces: int  # validation faces drawn in the overlay pictures
 
     def __post_init__(self) -> None:
         require(1 <= self.n_faces <= 64, "evaluate.n_faces", "must be in [1, 64]")
+        require(all(0.8 <= s <= 1.25 and s != 1 for s in self.zoom_tta), "evaluate.zoom_tta",
+                "scales must be in [0.8, 1.25] and not 1 (the face as it is is always a view)")
 
 
 @dataclasses.dataclass(frozen=True)

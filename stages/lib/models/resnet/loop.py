@@ -68,8 +68,8 @@ def points(sources: bool) -> int:
 
 def to_input(images: np.ndarray, dev: torch.device, channels_last: bool) -> torch.Tensor:
     """uint8 or float 0..255 (N, 96, 96) -> float32 (N, 1, 96, 96) scaled to about [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(dev).unsqueeze(1)
-    x = x.mul_(1 / 127.5).sub_(1.0)
+    # Not in place: float32 images come in without a copy, and are the caller's.
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(dev).unsqueeze(1) * (1 / 127.5) - 1.0
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
