@@ -109,7 +109,7 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
     assert kaggle.resnet.fine_heatmaps and not real.resnet.fine_heatmaps
     assert kaggle.resnet.mirror_offsets and not real.resnet.mirror_offsets
     assert kaggle.resnet.augment.rotate > 0 and real.resnet.augment.rotate == 0  # geometric augmentation back on
-    assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (24, 1, False)
+    assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (24, 1, True)
     assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False, mirror_offsets=False,
                                augment=real.resnet.augment,
                                epochs=real.resnet.epochs, members=real.resnet.members,
