@@ -2,8 +2,10 @@
 
 usage: python -m stages.compare METRICS_JSON... --json SUMMARY_JSON --markdown SUMMARY_MD
 
-Each METRICS_JSON is one model's (written by `evaluate`, naming its model). The best model is
-the one with the lowest validation RMSE.
+Each METRICS_JSON is one model's (written by `evaluate`, naming its model). The best model, the
+one `submit` sends, is the one with the lowest validation RMSE as the leaderboard would mix it (each
+label source's RMSE weighted by its share of the test lookup's values), or over all values where a
+model has no such figure.
 """
 from __future__ import annotations
 
@@ -14,15 +16,26 @@ from pathlib import Path
 from .lib.cli import run
 from .lib.io import atomic_file, save_json
 
-COLUMNS = (("rmse", "val RMSE (px)", "{:.4f}"), ("rmse_without_flip_tta", "no flip TTA", "{:.4f}"),
+COLUMNS = (("rmse_leaderboard_weighted", "leaderboard mix (px)", "{:.4f}"),
+           ("rmse_15_point", "15-point faces", "{:.4f}"), ("rmse_4_point", "4-point faces", "{:.4f}"),
+           ("rmse", "val RMSE (px)", "{:.4f}"), ("rmse_without_flip_tta", "no flip TTA", "{:.4f}"),
            ("mean_error_px", "mean error (px)", "{:.3f}"), ("within_2px", "within 2 px", "{:.1%}"),
            ("within_5px", "within 5 px", "{:.1%}"))
 
 
+def _row(record: dict) -> dict:
+    by_source = record.get("rmse_by_source") or {}
+    flat = dict(record, rmse_15_point=by_source.get("15-point"), rmse_4_point=by_source.get("4-point"))
+    return {key: flat.get(key) for key, _, _ in COLUMNS}
+
+
 def summarise(metrics: dict[str, dict]) -> dict:
-    ranked = sorted(metrics, key=lambda name: metrics[name]["rmse"])
-    return {"best": ranked[0], "ranking": ranked,
-            "models": {name: {key: metrics[name][key] for key, _, _ in COLUMNS} for name in metrics}}
+    rows = {name: _row(record) for name, record in metrics.items()}
+    # One criterion for all models, so a model without the mix is never ranked against one with it.
+    key = "rmse_leaderboard_weighted" if all(r["rmse_leaderboard_weighted"] is not None for r in rows.values()) \
+        else "rmse"
+    ranked = sorted(rows, key=lambda name: rows[name][key])
+    return {"best": ranked[0], "ranked_by": key, "ranking": ranked, "models": rows}
 
 
 def markdown(summary: dict) -> str:
@@ -31,7 +44,8 @@ def markdown(summary: dict) -> str:
     for name in summary["ranking"]:
         row = summary["models"][name]
         mark = " (best)" if name == summary["best"] else ""
-        lines.append(f"| {name}{mark} | " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |")
+        cells = ("-" if row[key] is None else fmt.format(row[key]) for key, _, fmt in COLUMNS)
+        lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
