@@ -107,10 +107,10 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
     real = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml")))
     assert kaggle.resnet.sources and not real.resnet.sources and kaggle.data.raw_dir == "data/raw/kaggle"
     assert kaggle.resnet.fine_heatmaps and not real.resnet.fine_heatmaps
-    assert kaggle.resnet.mirror_offsets and not real.resnet.mirror_offsets
+    assert kaggle.resnet.mirror_offsets and real.resnet.mirror_offsets
     assert kaggle.resnet.augment.rotate > 0 and real.resnet.augment.rotate == 0  # geometric augmentation back on
     assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (24, 1, True)
-    assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False, mirror_offsets=False,
+    assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False,
                                augment=real.resnet.augment,
                                epochs=real.resnet.epochs, members=real.resnet.members,
                                pseudo_labels=real.resnet.pseudo_labels) == real.resnet
