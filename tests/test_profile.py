@@ -120,3 +120,17 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
     with pytest.raises(ParamsError, match="loop"):
         load_profile(tmp_path / "a.yaml")
+
+
+def test_the_quick_profile_is_the_real_one_with_fewer_networks_and_the_faster_cnn():
+    quick = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "real-quick.yaml")))
+    real = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml")))
+    defaults = parse_params(params_yaml())
+    assert (quick.resnet.members, quick.resnet.pseudo_labels) == (1, False)
+    assert dataclasses.replace(quick.resnet, members=real.resnet.members,
+                               pseudo_labels=real.resnet.pseudo_labels) == real.resnet
+    # The CNN's network is params.yaml's faster one, on a schedule shorter than real.yaml's.
+    assert (quick.cnn.first_stride, quick.cnn.last_pool, quick.cnn.batch_size) == (
+        defaults.cnn.first_stride, defaults.cnn.last_pool, defaults.cnn.batch_size)
+    assert quick.cnn.adam.epochs + quick.cnn.sgd.epochs < real.cnn.adam.epochs + real.cnn.sgd.epochs
+    assert quick.cnn.augment == real.cnn.augment and quick.ensemble == real.ensemble
