@@ -33,7 +33,7 @@ usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
 Cost on 2 cores with bf16, nothing trained yet: youtube-faces-15 (profiles/real.yaml) about 65
 minutes (resnet 21, resnet-single 14, seed-recipe 18); kaggle-train-jpeg was about 70 with
 real.yaml's settings; profiles/kaggle.yaml trains a pseudo-labeller and one kept ResNet of 24
-epochs each with 24x24 heatmaps (about 60 minutes without bf16; README, "Kaggle's two label
+epochs each with 24x24 heatmaps (63-73 minutes without bf16; README, "Kaggle's two label
 sources") and real.yaml's CNN.
 """
 from __future__ import annotations
