@@ -32,9 +32,9 @@ usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
            [--set resnet.epochs=40 ...] [--work bench/out/accuracy] [--retrain]
 Cost on 2 cores with bf16, nothing trained yet: youtube-faces-15 (profiles/real.yaml) about 65
 minutes (resnet 21, resnet-single 14, seed-recipe 18); kaggle-train-jpeg was about 70 with
-real.yaml's settings; profiles/kaggle.yaml trains a pseudo-labeller and one kept ResNet of 24
-epochs each with 24x24 heatmaps (63-73 minutes without bf16; README, "Kaggle's two label
-sources") and real.yaml's CNN.
+real.yaml's settings; profiles/kaggle.yaml trains one ResNet of 72 epochs with 24x24 heatmaps
+(about 44 minutes with bf16, 70-90 without; README, "Longer schedules, over seeds") and
+real.yaml's CNN.
 """
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
     assert kaggle.resnet.mirror_offsets and real.resnet.mirror_offsets
     assert kaggle.resnet.augment.rotate > 0 and real.resnet.augment.rotate == 0  # geometric augmentation back on
     assert kaggle.resnet.augment.brightness > 0 and real.resnet.augment.brightness == 0  # and photometric
-    assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (24, 1, True)
+    assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (72, 1, False)
     assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False,
                                augment=real.resnet.augment,
                                epochs=real.resnet.epochs, members=real.resnet.members,
