@@ -67,35 +67,36 @@ def experiments(project: Project) -> dict[str, dict]:
     return found
 
 
-def test_queued_experiments_see_the_dvc_tracked_raw_data_and_two_workers_keep_every_result(tmp_path):
-    project = tracked_faces_project(tmp_path / "project")
-    tracked = project.run("git", "ls-files", "data/raw/kaggle").stdout.split()
-    assert sorted(tracked) == sorted(["data/raw/kaggle/.gitignore", "data/raw/kaggle/README.md",
-                                      *(f"data/raw/kaggle/{name}.dvc" for name in RAW_FILES)])
-    for seed in (1, 2):
-        project.dvc("exp", "run", "--queue", "-S", f"resnet.seed={seed}", "-S", "resnet.threads=1", "-S", "cnn.threads=1",
-                    "-n", f"faces-seed{seed}")
-    project.dvc("queue", "start", "-j", "2")
-    status = wait_for_queue(project, 2)
-    assert status.count("Success") == 2, status
-    runs = experiments(project)
-    assert {"faces-seed1", "faces-seed2"} <= runs.keys()
-    resnet = [runs[f"faces-seed{seed}"]["metrics/resnet.json"] for seed in (1, 2)]
-    # Both were validated on the real faces' split (32 of the 160), not on the embedded data's (16 of 80).
-    assert all(sum(r["faces_by_source"].values()) == 32 for r in resnet), resnet
-    assert resnet[0]["rmse"] != resnet[1]["rmse"]  # two seeds, two results: neither overwrote the other
-
-
-def test_an_experiment_run_on_another_clone_comes_back_through_origin_and_the_remote(tmp_path):
+def test_queued_and_remote_experiments_come_back_from_one_baseline(tmp_path):
+    """One baseline, pushed to a bare git `origin` and a DVC remote; then two queued experiments on
+    two workers, which see the DVC-tracked raw data and keep both results; then an experiment run in
+    a second clone by the task file's own commands, which comes back through origin and the remote."""
     origin, store = tmp_path / "origin.git", tmp_path / "dvc-store"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
     home = tracked_faces_project(tmp_path / "home")
+    tracked = home.run("git", "ls-files", "data/raw/kaggle").stdout.split()
+    assert sorted(tracked) == sorted(["data/raw/kaggle/.gitignore", "data/raw/kaggle/README.md",
+                                      *(f"data/raw/kaggle/{name}.dvc" for name in RAW_FILES)])
     home.dvc("remote", "add", "-d", "store", str(store))
     home.dvc("repro")
     home.commit("baseline")
     home.dvc("push")
     home.run("git", "remote", "add", "origin", str(origin))
     home.run("git", "push", "-q", "origin", "HEAD:main")
+
+    # Queued experiments run in temp copies that hold only what git and DVC track: git-ignored
+    # raw data would be missing there, and every stage's dependencies are checked.
+    for seed in (1, 2):
+        home.dvc("exp", "run", "--queue", "-S", f"resnet.seed={seed}", "-S", "resnet.threads=1", "-n", f"faces-seed{seed}")
+    home.dvc("queue", "start", "-j", "2")
+    status = wait_for_queue(home, 2)
+    assert status.count("Success") == 2, status
+    runs = experiments(home)
+    assert {"faces-seed1", "faces-seed2"} <= runs.keys()
+    resnet = [runs[f"faces-seed{seed}"]["metrics/resnet.json"] for seed in (1, 2)]
+    # Both were validated on the real faces' split (32 of the 160), not on the embedded data's (16 of 80).
+    assert all(sum(r["faces_by_source"].values()) == 32 for r in resnet), resnet
+    assert resnet[0]["rmse"] != resnet[1]["rmse"]  # two seeds, two results: neither overwrote the other
 
     # The worker: a clone with nothing but git's files, running the task file's own commands.
     subprocess.run(["git", "clone", "-q", "-b", "main", str(origin), str(tmp_path / "worker")], check=True)
