@@ -85,7 +85,7 @@ def test_queued_and_remote_experiments_come_back_from_one_baseline(tmp_path):
     home.run("git", "push", "-q", "origin", "HEAD:main")
 
     # Queued experiments run in temp copies that hold only what git and DVC track: git-ignored
-    # raw data would be missing there, and every stage's dependencies are checked.
+    # raw data would be invisible there; DVC-tracked raw data is checked out.
     for seed in (1, 2):
         home.dvc("exp", "run", "--queue", "-S", f"resnet.seed={seed}", "-S", "resnet.threads=1", "-n", f"faces-seed{seed}")
     home.dvc("queue", "start", "-j", "2")
