@@ -2,10 +2,12 @@
 
 Same architectures and the same data in one run, the same number of epochs, no augmentation:
 - ResNet, seed setup: a per-item torch Dataset returning `torch.tensor(...)` per sample,
-  DataLoader batch 16, float32 NCHW, default threads, masked MSE on raw pixel targets, Adam 1e-4;
-  this project: `resnet.train` with the params.yaml settings (batches sliced from contiguous
-  arrays, channels-last, normalised targets, AdamW + cosine), with bf16 autocast where the CPU
-  has it and without.
+  DataLoader batch 16, float32 NCHW, default threads, masked MSE on raw pixel targets, Adam 1e-4,
+  on this project's network with the seeds' pooled head, and again with the seeds' full-resolution
+  stem (`stem_stride: 1`, about 4x the compute: the network the seeds trained); this project:
+  `resnet.train` with the params.yaml settings (batches sliced from contiguous arrays,
+  channels-last, normalised targets, AdamW + cosine), with bf16 autocast where the CPU has it and
+  without.
 - Keras CNN, seed setup: plain `model.fit` on float64 arrays (pixels / 255, pixel targets),
   Keras' default batch 32, Adam 1e-3, the masked Huber loss; this project: `cnn.train` with the
   params.yaml settings (float32 batches from a PyDataset, normalised targets, the first block's
@@ -121,8 +123,10 @@ def project_cnn(train: Faces, val: Faces, params, epochs: int) -> dict:
     return {"images_per_s": summary["timing"]["images_per_s"], "val_rmse": summary["val_rmse"]}
 
 
-def row(label: str, result: dict, reference: dict | None = None) -> None:
+def row(label: str, result: dict, reference: dict | None = None, seeds_network: dict | None = None) -> None:
     ratio = f"   {result['images_per_s'] / reference['images_per_s']:.2f}x the seed" if reference else ""
+    if seeds_network:
+        ratio += f" ({result['images_per_s'] / seeds_network['images_per_s']:.2f}x the seeds' network)"
     print(f"  {label:34s} {result['images_per_s']:7.1f} images/s   val RMSE {result['val_rmse']:.3f}{ratio}")
 
 
@@ -150,8 +154,10 @@ def main() -> None:
     print("ResNet")
     seed = seed_setup(train, val, args.epochs, params.stem_stride)
     row("seed setup", seed)
-    row("this project, bf16 where supported", project(train, val, params), seed)
-    row("this project, bf16 off", project(train, val, dataclasses.replace(params, bf16=False)), seed)
+    seeds_network = seed_setup(train, val, args.epochs, stem_stride=1)
+    row("seed setup, its stem at stride 1", seeds_network)
+    row("this project, bf16 where supported", project(train, val, params), seed, seeds_network)
+    row("this project, bf16 off", project(train, val, dataclasses.replace(params, bf16=False)), seed, seeds_network)
 
     print("Keras CNN")
     seed_cnn = seed_cnn_setup(train, val, args.epochs)

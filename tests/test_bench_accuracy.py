@@ -99,3 +99,25 @@ def test_bench_variants_train_the_resnet_with_their_own_params():
     model, single = bench.variant("resnet-single", profile)  # the profile's ResNet, one kept network
     assert model == "resnet" and single.resnet == dataclasses.replace(profile.resnet, members=1)
     assert bench.variant("cnn", profile) == ("cnn", profile)
+
+
+def test_the_trimmed_mix_leaves_out_each_sources_worst_faces_only():
+    import numpy as np
+
+    bench = load_bench()
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(20, 70, (300, 30)).astype(np.float32)
+    truth[200:, 8:] = np.nan  # 100 faces with 8 values: the 4-point source
+    predictions = truth + rng.normal(0, 1, truth.shape).astype(np.float32)
+    weights = {"15-point": 0.65, "4-point": 0.35}
+    predictions[[3, 150]] += 30  # two 15-point faces far off: 1% of 200 leaves out both
+    predictions[250] += 30  # one 4-point face: 1% of 100 leaves out one
+    predictions[251] += 5  # the 4-point source's second worst stays in
+    kept = np.setdiff1d(np.arange(300), [3, 150, 250])
+    expected = bench.source_metrics(predictions[kept], truth[kept], weights)["rmse_leaderboard_weighted"]
+    assert bench.trimmed_mix(predictions, truth, weights) == pytest.approx(expected)
+    full = bench.source_metrics(predictions, truth, weights)["rmse_leaderboard_weighted"]
+    assert full > 3 * expected and expected == pytest.approx(1.0, abs=0.1)  # three faces dominate the mix
+    # A source with no faces is left out, as in the mix itself.
+    assert bench.trimmed_mix(predictions[:200], truth[:200], weights) == pytest.approx(
+        bench.source_metrics(predictions[kept[kept < 200]], truth[kept[kept < 200]], weights)["rmse_by_source"]["15-point"])
