@@ -11,7 +11,7 @@ Same architectures and the same data in one run, the same number of epochs, no a
 - Keras CNN, seed setup: plain `model.fit` on float64 arrays (pixels / 255, pixel targets),
   Keras' default batch 32, Adam 1e-3, the masked Huber loss; this project: `cnn.train` with the
   params.yaml settings (float32 batches from a PyDataset, normalised targets, the first block's
-  stride and the third's 4x4 pool), and again with the seeds' network (2x2 pools only).
+  stride and pool), and again with the seeds' network (2x2 pools only).
 Prints images/s, the speed ratio and validation RMSE of each, then single ResNet levers
 (batch size, channels-last, bf16 autocast, threads, the small-map convolutions) on one epoch
 each, and `torch.compile` against eager execution on repeated training steps of one batch.
@@ -101,7 +101,7 @@ def seed_cnn_setup(train: Faces, val: Faces, epochs: int) -> dict:
     import keras
 
     configure(0, 0)
-    model = build({"dropout": 0.1})  # the seeds' network: first_stride 1, last_pool 2
+    model = build({"dropout": 0.1})  # the seeds' network: first_stride 1, 2x2 pools
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras_masked_loss("huber"))
     x = train.images[..., None] / 255.0  # float64
     y = train.keypoints.astype(np.float64)
@@ -154,16 +154,16 @@ def main() -> None:
     print("ResNet")
     seed = seed_setup(train, val, args.epochs, params.stem_stride)
     row("seed setup", seed)
-    seeds_network = seed_setup(train, val, args.epochs, stem_stride=1)
-    row("seed setup, its stem at stride 1", seeds_network)
-    row("this project, bf16 where supported", project(train, val, params), seed, seeds_network)
-    row("this project, bf16 off", project(train, val, dataclasses.replace(params, bf16=False)), seed, seeds_network)
+    full_stem = seed_setup(train, val, args.epochs, stem_stride=1)
+    row("seed setup, its stem at stride 1", full_stem)
+    row("this project, bf16 where supported", project(train, val, params), seed, full_stem)
+    row("this project, bf16 off", project(train, val, dataclasses.replace(params, bf16=False)), seed, full_stem)
 
     print("Keras CNN")
     seed_cnn = seed_cnn_setup(train, val, args.epochs)
     row("seed setup (fit on float64 arrays)", seed_cnn)
     row("this project", project_cnn(train, val, all_params.cnn, args.epochs), seed_cnn)
-    seeds_network = dataclasses.replace(all_params.cnn, first_stride=1, last_pool=2)
+    seeds_network = dataclasses.replace(all_params.cnn, first_stride=1, first_pool=2, last_pool=2)
     row("this project, the seeds' network", project_cnn(train, val, seeds_network, args.epochs), seed_cnn)
 
     print("\nsingle levers, one epoch each, from the params.yaml settings:")

@@ -138,15 +138,21 @@ def test_cnn_options_shrink_its_work_and_older_model_files_load(few_faces, tmp_p
 
     from stages.lib.models.cnn import build
 
-    def dense_inputs(model) -> int:
-        return next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense)).kernel.shape[0]
+    def shapes(model) -> tuple[list[int], int]:
+        """Each convolution's output size, and the first Dense layer's inputs."""
+        convs = [layer.output.shape[1] for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+        dense = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense)).kernel.shape[0]
+        return convs, dense
 
     # Without the keys (a model file from before them): the seeds' network, 2x2 pools only.
-    assert dense_inputs(build({"dropout": 0.1})) == 12 * 12 * 128
-    assert dense_inputs(build({"dropout": 0.1, "first_stride": 2, "last_pool": 4})) == 6 * 6 * 128
-    assert (QUICK.cnn.first_stride, QUICK.cnn.last_pool) == (2, 4)  # params.yaml's, trained by the other tests
+    assert shapes(build({"dropout": 0.1})) == ([96, 48, 24], 12 * 12 * 128)
+    assert shapes(build({"dropout": 0.1, "first_stride": 2, "last_pool": 4})) == ([48, 48, 24], 6 * 6 * 128)
+    assert shapes(build({"dropout": 0.1, "first_stride": 2, "first_pool": 2, "last_pool": 2})) == ([48, 24, 12],
+                                                                                                   6 * 6 * 128)
+    # params.yaml's, trained by the other tests
+    assert (QUICK.cnn.first_stride, QUICK.cnn.first_pool, QUICK.cnn.last_pool) == (2, 2, 2)
 
-    seeds = dataclasses.replace(QUICK.cnn, first_stride=1, last_pool=2, adam=AdamPhase(epochs=1, lr=1e-3),
+    seeds = dataclasses.replace(QUICK.cnn, first_stride=1, first_pool=2, last_pool=2, adam=AdamPhase(epochs=1, lr=1e-3),
                                 sgd=dataclasses.replace(QUICK.cnn.sgd, epochs=0))
     train_model("cnn", dataclasses.replace(QUICK, cnn=seeds), *few_faces, tmp_path, lambda e, m: None)
     before = load_predictor("cnn", tmp_path)(few_faces[1].images)

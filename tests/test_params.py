@@ -42,6 +42,8 @@ def test_params_are_frozen():
         ({"resnet": {"head": "pool", "fine_heatmaps": True}}, "resnet.fine_heatmaps: needs head: soft_argmax"),
         ({"cnn": {"first_stride": 3}}, "cnn.first_stride: must be 1 or 2"),
         ({"cnn": {"last_pool": 3}}, "cnn.last_pool: must be 2 or 4"),
+        ({"cnn": {"first_pool": 4}}, "cnn.first_pool: must be 1 or 2"),
+        ({"cnn": {"first_stride": 1, "first_pool": 1}}, "cnn.first_pool: must be 2 when cnn.first_stride is 1"),
         ({"ensemble": {"models": ["resnet", "nope"], "weights": [0.5, 0.5]}}, "ensemble.models[1]: unknown model 'nope'"),
         ({"predict": {"model": "nope"}}, "predict.model: unknown model 'nope'"),
         ({"evaluate": {"zoom_tta": [0.95, 1.0]}}, "evaluate.zoom_tta: scales must be in [0.8, 1.25] and not 1"),

@@ -130,8 +130,10 @@ def test_the_quick_profile_is_the_real_one_with_fewer_networks_and_the_faster_cn
     assert (quick.resnet.members, quick.resnet.pseudo_labels) == (1, False)
     assert dataclasses.replace(quick.resnet, members=real.resnet.members,
                                pseudo_labels=real.resnet.pseudo_labels) == real.resnet
-    # The CNN's network is params.yaml's faster one, on a schedule shorter than real.yaml's.
-    assert (quick.cnn.first_stride, quick.cnn.last_pool, quick.cnn.batch_size) == (
-        defaults.cnn.first_stride, defaults.cnn.last_pool, defaults.cnn.batch_size)
+    # The CNN's network is the strided one its figures were measured with, at params.yaml's batch
+    # size, on a schedule shorter than real.yaml's.
+    assert (quick.cnn.first_stride, quick.cnn.first_pool, quick.cnn.last_pool) == (2, 1, 4)
+    assert (real.cnn.first_stride, real.cnn.first_pool, real.cnn.last_pool) == (1, 2, 2)
+    assert quick.cnn.batch_size == defaults.cnn.batch_size
     assert quick.cnn.adam.epochs + quick.cnn.sgd.epochs < real.cnn.adam.epochs + real.cnn.sgd.epochs
     assert quick.cnn.augment == real.cnn.augment and quick.ensemble == real.ensemble

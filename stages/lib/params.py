@@ -177,7 +177,8 @@ class CnnParams(ModelParams):
     loss: Loss
     huber_delta: float  # in pixels
     dropout: float
-    first_stride: int  # 2: the first block's conv strides 2 instead of max-pooling after it (a quarter of its work)
+    first_stride: int  # 2: the first block's conv strides 2 (a quarter of its work)
+    first_pool: int  # the first block's max-pool: 2 after a stride 2 runs the other blocks on 24x24 and 12x12 maps
     last_pool: int  # the third block's max-pool: 4 gives the first Dense 6x6x128 inputs instead of 12x12x128
     normalize_targets: bool
     threads: int
@@ -193,6 +194,9 @@ class CnnParams(ModelParams):
         require(0 < self.sgd.plateau_factor < 1, "cnn.sgd.plateau_factor", "must be in (0, 1)")
         require(0 <= self.dropout < 1, "cnn.dropout", "must be in [0, 1)")
         require(self.first_stride in (1, 2), "cnn.first_stride", "must be 1 or 2")
+        require(self.first_pool in (1, 2), "cnn.first_pool", "must be 1 or 2")
+        require(self.first_stride * self.first_pool > 1, "cnn.first_pool",
+                "must be 2 when cnn.first_stride is 1 (the first block halves the face, by stride or pool)")
         require(self.last_pool in (2, 4), "cnn.last_pool", "must be 2 or 4")
         require(self.huber_delta > 0, "cnn.huber_delta", "must be > 0")
 
