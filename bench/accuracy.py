@@ -233,7 +233,8 @@ def table(rows: list[dict]) -> str:
         epochs = "-" if not r["epochs"] else f"{r['epochs']} ({r['best_epoch'] or '-'})"
         mix = f"{number(r.get('val_leaderboard'))} ({number(r.get('val_15_point'))} / {number(r.get('val_4_point'))})"
         lines.append(f"| {r['data']} | {r['model']} | {number(r['val'])} | {number(r['val_flip'])} | {mix} | "
-                     f"{number(r.get('val_leaderboard_trimmed'))} | {number(r['test'])} | {number(r['test_flip'])} | {epochs} | "
+                     f"{number(r.get('val_leaderboard_trimmed'))} | {number(r['test'])} | {number(r['test_flip'])} | "
+                     f"{epochs} | "
                      f"{number(r['train_wall_min'], '{:.1f}')} | {number(r['train_cpu_min'], '{:.1f}')} |")
     return "\n".join(lines)
 

@@ -123,10 +123,10 @@ def project_cnn(train: Faces, val: Faces, params, epochs: int) -> dict:
     return {"images_per_s": summary["timing"]["images_per_s"], "val_rmse": summary["val_rmse"]}
 
 
-def row(label: str, result: dict, reference: dict | None = None, seeds_network: dict | None = None) -> None:
+def row(label: str, result: dict, reference: dict | None = None, full_stem: dict | None = None) -> None:
     ratio = f"   {result['images_per_s'] / reference['images_per_s']:.2f}x the seed" if reference else ""
-    if seeds_network:
-        ratio += f" ({result['images_per_s'] / seeds_network['images_per_s']:.2f}x the seeds' network)"
+    if full_stem:  # the seed setup on the seeds' own network
+        ratio += f" ({result['images_per_s'] / full_stem['images_per_s']:.2f}x the seeds' network)"
     print(f"  {label:34s} {result['images_per_s']:7.1f} images/s   val RMSE {result['val_rmse']:.3f}{ratio}")
 
 

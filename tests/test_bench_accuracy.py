@@ -119,5 +119,6 @@ def test_the_trimmed_mix_leaves_out_each_sources_worst_faces_only():
     full = bench.source_metrics(predictions, truth, weights)["rmse_leaderboard_weighted"]
     assert full > 3 * expected and expected == pytest.approx(1.0, abs=0.1)  # three faces dominate the mix
     # A source with no faces is left out, as in the mix itself.
+    fifteen = kept[kept < 200]
     assert bench.trimmed_mix(predictions[:200], truth[:200], weights) == pytest.approx(
-        bench.source_metrics(predictions[kept[kept < 200]], truth[kept[kept < 200]], weights)["rmse_by_source"]["15-point"])
+        bench.source_metrics(predictions[fifteen], truth[fifteen], weights)["rmse_by_source"]["15-point"])
