@@ -65,7 +65,7 @@ from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_module
 from stages.lib.models.base import Faces  # noqa: E402
 from stages.lib.params import AugmentParams, Params, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
-from stages.lib.sources import SOURCES, face_sources  # noqa: E402
+from stages.lib.sources import SOURCES, label_sources  # noqa: E402
 from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
 from stages.prepare import prepare  # noqa: E402
@@ -143,7 +143,7 @@ def trimmed_mix(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, f
     """The leaderboard mix without each source's `share` of faces (at least one) with the largest
     squared error: on Kaggle's faces one profile face can carry 40% of a source's squared error, so
     two settings compare better on this figure, beside the mix itself."""
-    sources = face_sources((~np.isnan(truth)).sum(axis=1))
+    sources = label_sources(truth)
     errors = np.nansum((np.asarray(predictions, np.float64) - truth) ** 2, axis=1)
     keep = np.ones(len(truth), bool)
     for source in SOURCES:

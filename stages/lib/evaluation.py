@@ -14,7 +14,7 @@ from .metrics import keypoint_metrics, per_face_rmse, rmse
 from .models.base import Faces
 from .overlay import draw_face, encode_png, grid
 from .params import EvaluateParams
-from .sources import SOURCES, face_sources, four_point_faces, four_point_requests
+from .sources import SOURCES, face_sources, four_point_faces, four_point_requests, label_sources
 from .tta import flip_average, mirrored_prediction, with_flip_averaging, with_test_time_augmentation, zoom_average
 
 
@@ -47,7 +47,7 @@ def source_metrics(predictions: np.ndarray, truth: np.ndarray, weights: dict[str
 
     A source with no validation faces is left out of the mix, and the other's weight becomes 1.
     """
-    sources = face_sources((~np.isnan(truth)).sum(axis=1))
+    sources = label_sources(truth)
     by_source, faces = {}, {}
     for source in SOURCES:
         rows = sources == source

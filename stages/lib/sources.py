@@ -26,9 +26,14 @@ def face_sources(value_counts: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(value_counts) > FOUR_POINT_VALUES, SOURCES[0], SOURCES[1])
 
 
+def label_sources(keypoints: np.ndarray) -> np.ndarray:
+    """Each face's label source from its labels (N, 30): how many are not NaN."""
+    return face_sources((~np.isnan(keypoints)).sum(axis=1))
+
+
 def four_point_faces(keypoints: np.ndarray) -> np.ndarray:
     """bool (N,): the faces whose labels (N, 30) come from the 4-point source."""
-    return face_sources((~np.isnan(keypoints)).sum(axis=1)) == SOURCES[1]
+    return label_sources(keypoints) == SOURCES[1]
 
 
 def four_point_requests(image_ids: np.ndarray, lookup_image_ids: np.ndarray) -> np.ndarray:
