@@ -117,6 +117,26 @@ def test_resnet_training_is_deterministic(few_faces, tmp_path):
     assert train_model("resnet", other, *few_faces, tmp_path / "2", lambda e, m: None)["val_rmse"] != runs[0]["val_rmse"]
 
 
+def test_resnet_validates_every_k_epochs_and_trains_the_same(few_faces):
+    from stages.lib.models.resnet.loop import train_network
+
+    params = dataclasses.replace(QUICK.resnet, epochs=5, patience=5,
+                                 augment=dataclasses.replace(AugmentParams.off(), flip=True, shift=3))
+    logs, results = {}, {}
+    for k in (1, 2):
+        logs[k] = []
+        results[k] = train_network(dataclasses.replace(params, validate_every=k), *few_faces,
+                                   lambda epoch, metrics, log=logs[k]: log.append(metrics))
+    # Skipped validations leave training as it was, epoch for epoch.
+    assert [m["train/loss"] for m in logs[2]] == [m["train/loss"] for m in logs[1]]
+    assert [epoch + 1 for epoch, m in enumerate(logs[2]) if "val/loss" in m] == [2, 4, 5]  # and the last
+    validated = [logs[1][epoch]["val/loss"] for epoch in (1, 3, 4)]
+    assert [logs[2][epoch]["val/loss"] for epoch in (1, 3, 4)] == validated
+    # The best of the validated epochs is the one kept.
+    assert results[2].best_epoch == (2, 4, 5)[int(np.argmin(validated))]
+    assert results[2].val_loss == min(validated)
+
+
 def test_cnn_training_is_deterministic(few_faces, tmp_path):
     # TensorFlow with op determinism on: equal to within 1e-6 relative (float32 round-off).
     params = dataclasses.replace(QUICK, cnn=dataclasses.replace(

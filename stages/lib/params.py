@@ -118,6 +118,7 @@ class ResNetParams(ModelParams):
     gamma: float  # StepLR factor, for schedule: step
     warmup_epochs: int
     patience: int  # early stopping on validation loss; the best weights are kept
+    validate_every: int  # validate (and so keep the best weights, stop early) every k epochs and after the last
     ema: float  # decay per step of a moving average of the weights, used for validation and kept; 0: off
     members: int  # networks trained from seeds seed, seed + 1, ...; the model averages them
     pseudo_labels: bool  # train a first network to fill the keypoints missing from training rows
@@ -139,6 +140,7 @@ class ResNetParams(ModelParams):
         _check_training("resnet", self.epochs, self.batch_size, self.lr, self.patience, self.threads)
         require(self.weight_decay >= 0, "resnet.weight_decay", "must be >= 0")
         require(self.step_size >= 1, "resnet.step_size", "must be >= 1")
+        require(self.validate_every >= 1, "resnet.validate_every", "must be >= 1")
         require(0 < self.gamma <= 1, "resnet.gamma", "must be in (0, 1]")
         require(0 <= self.warmup_epochs < self.epochs, "resnet.warmup_epochs", "must be in [0, epochs)")
         require(self.stem_stride in (1, 2), "resnet.stem_stride", "must be 1 or 2")

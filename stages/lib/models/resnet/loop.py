@@ -124,7 +124,7 @@ def _schedule(optimizer: torch.optim.Optimizer, params: ResNetParams) -> torch.o
 
 
 def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: EpochCallback) -> NetworkResult:
-    """One network from params.seed, validated on `val` after every epoch."""
+    """One network from params.seed, validated on `val` every `params.validate_every` epochs and after the last."""
     torch.manual_seed(params.seed)
     np.random.seed(params.seed)
     dev = device()
@@ -184,14 +184,21 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
 
-        val_pred = predict_array(kept, val.images, params.channels_last)
-        val_loss = float(masked_loss(torch.from_numpy(val_pred), val_targets, params.loss, targets.unit_px))
-        val_rmse = rmse(targets.decode(val_pred), val.keypoints)
+        metrics = {"train/loss": total / max(batches, 1)}
+        # Validation only reads the network (no randomness, no BatchNorm update), so skipping it
+        # changes nothing in training: only which epochs can be kept or end it early.
+        validate = (epoch + 1) % params.validate_every == 0 or epoch + 1 == params.epochs
+        if validate:
+            val_pred = predict_array(kept, val.images, params.channels_last)
+            val_loss = float(masked_loss(torch.from_numpy(val_pred), val_targets, params.loss, targets.unit_px))
+            val_rmse = rmse(targets.decode(val_pred), val.keypoints)
+            metrics.update({"val/loss": val_loss, "val/rmse": val_rmse})
         offsets = mirror_offsets_px(kept, targets)
         offsets = dict(zip(SOURCES, offsets)) if len(offsets) > 1 else {"": v for v in offsets}
-        on_epoch(epoch, {"train/loss": total / max(batches, 1), "val/loss": val_loss, "val/rmse": val_rmse,
-                         "lr": lr, "images_per_s": images_seen / max(seconds, 1e-9),
+        on_epoch(epoch, {**metrics, "lr": lr, "images_per_s": images_seen / max(seconds, 1e-9),
                          **{f"mirror_offset_px/{source}".rstrip("/"): value for source, value in offsets.items()}})
+        if not validate:
+            continue
         if val_loss < best["val_loss"]:
             best = {"val_loss": val_loss, "val_rmse": val_rmse, "epoch": epoch,
                     "state": copy.deepcopy(kept.state_dict())}
