@@ -110,8 +110,9 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
     assert kaggle.resnet.mirror_offsets and real.resnet.mirror_offsets
     assert kaggle.resnet.augment.rotate > 0 and real.resnet.augment.rotate == 0  # geometric augmentation back on
     assert kaggle.resnet.augment.brightness > 0 and real.resnet.augment.brightness == 0  # and photometric
-    assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (72, 1, False)
+    assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (84, 1, False)
     assert kaggle.resnet.patience >= kaggle.resnet.epochs  # the whole schedule, no early stop
+    assert kaggle.resnet.validate_every == kaggle.resnet.epochs  # and its last network kept
     assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False,
                                augment=real.resnet.augment, patience=real.resnet.patience,
                                validate_every=real.resnet.validate_every,
