@@ -213,7 +213,7 @@ def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool)
            "val_15_point": sources["rmse_by_source"]["15-point"], "val_4_point": sources["rmse_by_source"]["4-point"],
            "val_leaderboard_trimmed": trimmed_mix(chosen, data.val.keypoints, data.lookup_weights),
            "test": None, "test_flip": None,
-           "epochs": record["summary"].get("epochs"), "best_epoch": record["summary"].get("best_epoch"),
+           "epochs": record["summary"].get("epochs"), "best_epoch": kept_epochs(record["summary"]),
            "networks": sum(n["role"] == "member" for n in record["summary"].get("networks", ())) or 1,
            "train_wall_min": record["train_wall_min"], "train_cpu_min": record["train_cpu_min"],
            "per_keypoint_flip": metrics["per_keypoint"] if params.evaluate.flip_tta else None}
@@ -221,6 +221,15 @@ def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool)
         row["test"] = submission_rmse(predict, data.test, flip_tta=False)
         row["test_flip"] = submission_rmse(predict, data.test, flip_tta=True, zoom_tta=params.evaluate.zoom_tta)
     return row
+
+
+def kept_epochs(summary: dict) -> int | str | None:
+    """The epoch whose weights a model kept: the CNN's, or each kept ResNet network's ("30/28" for
+    two members; a pseudo-labeller's is not the model's). None where nothing was kept by epoch."""
+    if summary.get("best_epoch"):
+        return summary["best_epoch"]
+    members = [str(n["best_epoch"]) for n in summary.get("networks", ()) if n.get("role") == "member"]
+    return "/".join(members) or None
 
 
 def table(rows: list[dict]) -> str:

@@ -122,3 +122,15 @@ def test_the_trimmed_mix_leaves_out_each_sources_worst_faces_only():
     fifteen = kept[kept < 200]
     assert bench.trimmed_mix(predictions[:200], truth[:200], weights) == pytest.approx(
         bench.source_metrics(predictions[fifteen], truth[fifteen], weights)["rmse_by_source"]["15-point"])
+
+
+def test_the_table_shows_the_epoch_each_kept_network_comes_from():
+    bench = load_bench()
+    assert bench.kept_epochs({"best_epoch": 19, "epochs": 35}) == 19  # the CNN's summary
+    networks = [{"role": "pseudo_labeller", "best_epoch": 24}, {"role": "member", "best_epoch": 72},
+                {"role": "member", "best_epoch": 80}]
+    assert bench.kept_epochs({"epochs": 184, "networks": networks}) == "72/80"
+    assert bench.kept_epochs({}) is None  # the baselines
+    row = {"data": "d", "model": "resnet", "val": 1.0, "val_flip": 1.0, "test": None, "test_flip": None,
+           "epochs": 84, "best_epoch": "72", "train_wall_min": 1.0, "train_cpu_min": 2.0}
+    assert "| 84 (72) |" in bench.table([row])
