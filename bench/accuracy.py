@@ -33,10 +33,9 @@ usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
            [--set resnet.epochs=40 ...] [--work bench/out/accuracy] [--retrain]
 Cost on 2 cores with bf16, nothing trained yet: youtube-faces-15 (profiles/real.yaml) about 65
 minutes (resnet 21, resnet-single 14, seed-recipe 18); kaggle-train-jpeg was about 70 with
-real.yaml's settings; profiles/kaggle.yaml trains one ResNet of 72 epochs with 24x24 heatmaps
-(46 minutes with bf16 on an AMD EPYC with avx512_bf16 when validated every epoch, 36.7 every
-fourth, as the profile does; 80-105 without bf16 on an AVX2 EPYC; README, "Longer schedules, over
-seeds") and real.yaml's CNN.
+real.yaml's settings; profiles/kaggle.yaml trains one ResNet of 84 epochs with 24x24 heatmaps
+(39.6 minutes with bf16 on 2 cores of an AMD EPYC with avx512_bf16, about 2 hours there without;
+README, "Longer schedules, over seeds") and real.yaml's CNN.
 """
 from __future__ import annotations
 
