@@ -60,10 +60,10 @@ from stages.lib.evaluation import evaluate, lookup_weights, predict_test, source
 from stages.lib.imports import ROOT as CODE_ROOT, closure_files  # noqa: E402
 from stages.lib.io import save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
-from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_modules, model_params,  # noqa: E402
+from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_modules,  # noqa: E402
                                train_model, with_members)
 from stages.lib.models.base import Faces  # noqa: E402
-from stages.lib.params import AugmentParams, Params, parse_params, read_yaml  # noqa: E402
+from stages.lib.params import Params, ResNetParams, build, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
 from stages.lib.sources import SOURCES, label_sources  # noqa: E402
 from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
@@ -81,13 +81,8 @@ MODELS = (*(m for m in REGISTRY if m != "ensemble"), *EXTRA_ROWS, "ensemble")
 PROFILES = {"youtube-faces-15": "real.yaml", "kaggle-train-jpeg": "kaggle.yaml"}
 DEFAULT_MODELS = {"youtube-faces-15": MODELS,
                   "kaggle-train-jpeg": tuple(m for m in MODELS if m not in ("resnet-single", "seed-recipe"))}
-# Every ResNet option that the seeds' run did not have is set off here, whatever params.yaml or the
-# profile say (no augmentation, no weight averaging, no pseudo-labels, one network). 20 epochs:
-# the seeds' run stopped at 17, and by epoch 20 StepLR has cut the rate to 1e-8.
-SEED_RECIPE = dict(seed=0, optimizer="adam", lr=1e-4, weight_decay=0.0, schedule="step", step_size=5, gamma=0.1,
-                   warmup_epochs=0, batch_size=16, patience=5, epochs=20, loss="mse", ema=0.0, members=1,
-                   pseudo_labels=False, normalize_targets=False, stem_stride=1, head="pool", shortcut="plain",
-                   sources=False, channels_last=False, bf16=False, augment=AugmentParams.off())
+# The seeds' recipe: profiles/seed-recipe.yaml, which sets every key of the resnet section.
+SEED_RECIPE = ROOT / "profiles" / "seed-recipe.yaml"
 # The goals' anchor: the seeds' own run of their recipe, youtube-faces-15 test RMSE.
 SEED_RECIPE_ANCHOR = 1.75
 # The share of each source's validation faces, the worst predicted, that the robust companion of
@@ -107,7 +102,7 @@ class DataSet:
 def load_youtube(folder: Path, params: Params) -> DataSet:
     arrays = prepare(folder)
     train_rows, val_rows = split_indices(arrays["train"]["keypoints"], params.split,
-                                         duplicate_groups(arrays["train"]["images"]))
+                                         duplicate_groups(arrays["train"]["images"], params.split.duplicate_distance))
     faces = Faces.from_arrays(arrays["train"])
     with open(folder / "solution.csv", newline="") as handle:
         solution = {int(row["RowId"]): float(row["Location"]) for row in csv.DictReader(handle)}
@@ -123,16 +118,21 @@ def load_kaggle(folder: Path, params: Params, work: Path) -> DataSet:
         print(f"writing {csv_path} with {folder / 'make_training_csv.py'}", flush=True)
         subprocess.run([sys.executable, str(folder / "make_training_csv.py"), str(work)], check=True)
     images, keypoints = read_training_csv(csv_path)
-    train_rows, val_rows = split_indices(keypoints, params.split, duplicate_groups(images))  # copies on one side
+    train_rows, val_rows = split_indices(keypoints, params.split, duplicate_groups(images, params.split.duplicate_distance))
     return DataSet(folder.name, Faces(images[train_rows], keypoints[train_rows]),
                    Faces(images[val_rows], keypoints[val_rows]), None,
                    lookup_weights(read_lookup_csv(folder / "IdLookupTable.csv").image_ids))
 
 
+def seed_recipe() -> ResNetParams:
+    """The resnet section of profiles/seed-recipe.yaml, which sets every key."""
+    return build(ResNetParams, load_profile(SEED_RECIPE)["resnet"], "resnet")
+
+
 def variant(name: str, params: Params) -> tuple[str, Params]:
     """The registry model a bench row trains, and with which params."""
     if name == "seed-recipe":
-        return "resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, **SEED_RECIPE))
+        return "resnet", dataclasses.replace(params, resnet=seed_recipe())
     if name == "resnet-single":
         return "resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, members=1))
     return name, params
@@ -167,7 +167,7 @@ def submission_rmse(predict, test: dict, flip_tta: bool, zoom_tta: tuple[float, 
 def fingerprint(params: Params, name: str, data: DataSet) -> str:
     """What a trained model depends on: its resolved params section (an ensemble: its members'
     too), the data (sizes and a digest of the labels) and the source of every module it runs."""
-    sections = {n: dataclasses.asdict(model_params(params, n)) for n in with_members(name, params)}
+    sections = {n: dataclasses.asdict(params.model(n)) for n in with_members(name, params)}
     labels = hashlib.sha256(np.nan_to_num(data.train.keypoints, nan=-1).tobytes()).hexdigest()
     code = {path: hashlib.sha256((CODE_ROOT / path).read_bytes()).hexdigest()
             for path in closure_files(loaded_modules(name, params))}

@@ -1,6 +1,6 @@
 """Benchmark: why bench/accuracy.py's `seed-recipe` row (8.8) is far from the seeds' measured 1.75.
 
-The row trains this project's ResNet with the seeds' recipe (bench/accuracy.py SEED_RECIPE: pool
+The row trains this project's ResNet with the seeds' recipe (profiles/seed-recipe.yaml: pool
 head, pixel targets, Adam 1e-4, StepLR(5, 0.1), batch 16, no augmentation, and the seeds' plain
 shortcuts). The difference that mattered: where a block changes shape, this project's default 1x1
 shortcut convolution is followed by BatchNorm (`resnet.shortcut: norm`), the seeds' is a plain
@@ -25,19 +25,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from accuracy import SEED_RECIPE  # noqa: E402
+from accuracy import seed_recipe  # noqa: E402
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
 from stages.lib.models.base import Faces  # noqa: E402
 from stages.lib.models.resnet.loop import train_network  # noqa: E402
-from stages.lib.params import load_params  # noqa: E402
 
 FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15"
 REFERENCE = ROOT.parent / "shared" / "reference" / "seed_resnet.py"
 
 
 def run(label: str, shortcut: str, epochs: int, train: Faces, val: Faces) -> None:
-    params = load_params(ROOT / "params.yaml").resnet
-    recipe = dataclasses.replace(params, **{**SEED_RECIPE, "epochs": epochs, "threads": 0, "shortcut": shortcut})
+    recipe = dataclasses.replace(seed_recipe(), epochs=epochs, shortcut=shortcut)
     curve = []
     train_network(recipe, train, val, lambda epoch, metrics: curve.append(metrics["val/rmse"]))
     print(f"{label:44s} " + "  ".join(f"{v:6.3f}" for v in curve), flush=True)

@@ -42,7 +42,7 @@ from stages.lib.models.base import Faces, Targets  # noqa: E402
 from stages.lib.models.resnet.loop import architecture, bf16_supported, build  # noqa: E402
 from stages.lib.models.resnet.losses import masked_loss  # noqa: E402
 from stages.lib.models.resnet.network import Conv3x3, ResNet  # noqa: E402
-from stages.lib.params import AugmentParams, load_params  # noqa: E402
+from stages.lib.params import AugmentParams, CosineSchedule, HuberLoss, MseLoss, load_params  # noqa: E402
 
 
 class PerItemFaces(Dataset):
@@ -81,7 +81,7 @@ def seed_setup(train: Faces, val: Faces, epochs: int, stem_stride: int) -> dict:
         model.train()
         start = time.perf_counter()
         for x, y in loader:
-            loss = masked_loss(model(x), y, "mse")
+            loss = masked_loss(model(x), y, MseLoss("mse"))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -102,7 +102,7 @@ def seed_cnn_setup(train: Faces, val: Faces, epochs: int) -> dict:
 
     configure(0, 0)
     model = build({"dropout": 0.1})  # the seeds' network: first_stride 1, 2x2 pools
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras_masked_loss("huber"))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras_masked_loss(HuberLoss("huber", 1.0)))
     x = train.images[..., None] / 255.0  # float64
     y = train.keypoints.astype(np.float64)
     start = time.perf_counter()
@@ -143,7 +143,7 @@ def main() -> None:
     args = parser.parse_args()
     all_params = load_params(ROOT / "params.yaml")
     # Same number of epochs for both, no early stop, no augmentation: a like-for-like timing.
-    params = dataclasses.replace(all_params.resnet, epochs=args.epochs, warmup_epochs=0, patience=args.epochs,
+    params = dataclasses.replace(all_params.resnet, epochs=args.epochs, schedule=CosineSchedule("cosine", 0), patience=None,
                                  augment=AugmentParams.off())
     data = make_sample_data(seed=1, n_train=args.train + 300, n_test=1, full_fraction=0.3)
     train = Faces(data.train_images[:args.train], data.train_keypoints[:args.train])
@@ -167,7 +167,7 @@ def main() -> None:
     row("this project, the seeds' network", project_cnn(train, val, seeds_network, args.epochs), seed_cnn)
 
     print("\nsingle levers, one epoch each, from the params.yaml settings:")
-    one = dataclasses.replace(params, epochs=1, patience=1)
+    one = dataclasses.replace(params, epochs=1)
     for label, change in [
         ("params.yaml", {}),
         ("batch 16", {"batch_size": 16}),
@@ -197,7 +197,7 @@ def compiled_steps(params, steps: int = 15) -> None:
         forward = torch.compile(model) if label == "torch.compile" else model
 
         def step() -> None:
-            loss = masked_loss(forward(x), y, "mse")
+            loss = masked_loss(forward(x), y, MseLoss("mse"))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

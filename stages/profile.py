@@ -24,7 +24,8 @@ def main() -> None:
     parser.add_argument("--apply", action="store_true", help=f"write the merged params into {PARAMS_FILE}")
     args = parser.parse_args()
     overrides = load_profile(args.profile)
-    merged = merge(read_yaml(PARAMS_FILE), overrides)
+    params = read_yaml(PARAMS_FILE)
+    merged = merge(params, overrides)
     parse_params(merged)  # a bad key or value fails here, naming it, before anything is written
     if args.apply:
         text = apply_to_text(Path(PARAMS_FILE).read_text(), overrides)
@@ -32,7 +33,7 @@ def main() -> None:
             handle.write(text)
         print(f"{PARAMS_FILE}: {args.profile} applied")
     else:
-        print(" ".join(set_flags(overrides)))
+        print(" ".join(set_flags(overrides, params)))
 
 
 if __name__ == "__main__":

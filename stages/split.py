@@ -22,7 +22,7 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     data = load_npz(args.prepared)
-    groups = duplicate_groups(data["images"])
+    groups = duplicate_groups(data["images"], params.split.duplicate_distance)
     train, val = split_indices(data["keypoints"], params.split, groups)
     with atomic_dir(args.out) as tmp:
         for name, rows in (("train", train), ("val", val)):

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from .lib.cli import run
 from .lib.io import atomic_dir, load_npz, save_json
-from .lib.models import MODELS, model_params, train_model
+from .lib.models import MODELS, train_model
 from .lib.models.base import Faces
 from .lib.params import load_params
 
@@ -63,7 +63,7 @@ def main() -> None:
     train = Faces.from_arrays(load_npz(args.split / "train.npz"))
     val = Faces.from_arrays(load_npz(args.split / "val.npz"))
     with atomic_dir(args.out) as tmp, atomic_dir(args.logs) as logs:
-        log = EpochLog(name, logs / "live", model_params(params, name).max_epochs)
+        log = EpochLog(name, logs / "live", params.model(name).max_epochs)
         try:
             summary = train_model(name, params, train, val, tmp, log)
         finally:

@@ -89,13 +89,14 @@ def test_the_model_code_in_the_key_is_the_models_import_closure():
 
 def test_bench_variants_train_the_resnet_with_their_own_params():
     bench = load_bench()
-    profile = params_with({"resnet": {"pseudo_labels": True, "members": 2, "head": "soft_argmax", "ema": 0.9,
-                                      "augment": {"flip": True}}})
+    profile = params_with({"resnet": {"pseudo_labels": True, "members": 2, "ema": 0.9, "mirror_offsets": True,
+                                      "head": {"fine_heatmaps": True}, "augment": {"flip": True}}})
     model, seed = bench.variant("seed-recipe", profile)
     assert model == "resnet" and seed.cnn == profile.cnn
     assert not seed.resnet.pseudo_labels and not seed.resnet.augment.flip and seed.resnet.members == 1
-    assert seed.resnet.ema == 0 and seed.resnet.augment == seed.resnet.augment.off()
-    assert seed.resnet.lr == 1e-4 and seed.resnet.schedule == "step" and seed.resnet.head == "pool"
+    assert seed.resnet.ema is None and seed.resnet.augment == seed.resnet.augment.off()
+    assert not seed.resnet.mirror_offsets  # an option newer than the recipe, off whatever the profile says
+    assert seed.resnet.lr == 1e-4 and seed.resnet.schedule.kind == "step" and seed.resnet.head.kind == "pool"
     model, single = bench.variant("resnet-single", profile)  # the profile's ResNet, one kept network
     assert model == "resnet" and single.resnet == dataclasses.replace(profile.resnet, members=1)
     assert bench.variant("cnn", profile) == ("cnn", profile)

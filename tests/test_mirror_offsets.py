@@ -107,8 +107,8 @@ def offset_sources(tmp_path_factory):
     keypoints[four, 0::2] -= 1.5
     train, val = Faces(data.train_images[:256], keypoints[:256]), Faces(data.train_images[256:], keypoints[256:])
     flips = {"flip": True, "rotate": 0, "scale": 0, "shift": 0, "brightness": 0, "contrast": 0, "blur": 0}
-    params = params_with({"resnet": {"epochs": 8, "batch_size": 16, "warmup_epochs": 0, "threads": 2,
-                                     "heatmap_reg": 0.0, "sources": True, "mirror_offsets": True, "augment": flips}})
+    params = params_with({"resnet": {"epochs": 8, "batch_size": 16, "schedule": {"warmup_epochs": 0}, "threads": 2,
+                                     "head": {"heatmap_reg": None}, "sources": True, "mirror_offsets": True, "augment": flips}})
     log = []
     out = tmp_path_factory.mktemp("offsets")
     train_model("resnet", params, train, val, out, lambda epoch, metrics: log.append(metrics))

@@ -11,11 +11,11 @@ from stages.lib.io import load_npz, save_npz
 from stages.lib.metrics import rmse
 from stages.lib.models import MODELS, load_predictor, train_model
 from stages.lib.models.base import Faces
-from stages.lib.params import AdamPhase, AugmentParams, load_params
+from stages.lib.params import AdamPhase, AugmentParams, PoolHead, load_params
 
 # Enough to learn something in well under a minute per model on 2 cores.
 QUICK = params_with({
-    "resnet": {"epochs": 8, "batch_size": 16, "lr": 1e-3, "warmup_epochs": 0, "threads": 2, "augment": NO_AUGMENT},
+    "resnet": {"epochs": 8, "batch_size": 16, "lr": 1e-3, "schedule": {"warmup_epochs": 0}, "threads": 2, "augment": NO_AUGMENT},
     "cnn": {"batch_size": 16, "threads": 2, "adam": {"epochs": 7}, "sgd": {"epochs": 1, "lr": 0.005},
             "augment": NO_AUGMENT},
     "ensemble": {"models": ["resnet", "cnn"], "weights": [0.6, 0.4]},  # two members, so averaging shows
@@ -275,8 +275,8 @@ def test_conv3x3_computes_what_a_convolution_does_on_every_map_size(size, stride
 
 
 def test_resnet_pool_head_learns_and_reloads(trained, faces, tmp_path):
-    assert QUICK.resnet.head == "soft_argmax"  # params.yaml's, trained by the fixture
-    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, head="pool"))
+    assert QUICK.resnet.head.kind == "soft_argmax"  # params.yaml's, trained by the fixture
+    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, head=PoolHead("pool")))
     summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: None)
     assert summary["val_rmse"] < 0.8 * trained["mean"][0]["val_rmse"]
     predictions = load_predictor("resnet", tmp_path)(faces[1].images)
@@ -290,9 +290,10 @@ def test_fine_heatmaps_have_twice_the_resolution_learn_and_reload(trained, faces
 
     from stages.lib.models.resnet import networks
 
-    assert not QUICK.resnet.fine_heatmaps  # params.yaml's 12x12, trained by the fixture
+    assert not QUICK.resnet.head.fine_heatmaps  # params.yaml's 12x12, trained by the fixture
     # Half the fixture's epochs: this head learns fast (0.32x the mean baseline's RMSE after 4 of 8).
-    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(QUICK.resnet, fine_heatmaps=True, epochs=4))
+    params = dataclasses.replace(QUICK, resnet=dataclasses.replace(
+        QUICK.resnet, head=dataclasses.replace(QUICK.resnet.head, fine_heatmaps=True), epochs=4))
     summary = train_model("resnet", params, *faces, tmp_path, lambda e, m: None)
     assert summary["val_rmse"] < 0.8 * trained["mean"][0]["val_rmse"]
     assert rmse(load_predictor("resnet", tmp_path)(faces[1].images), faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-5)
@@ -320,7 +321,7 @@ def test_only_the_heatmap_resnet_reports_a_spread_and_it_grows_off_faces(trained
     from stages.lib.models import load_confidence
 
     assert all(load_confidence(name, trained[name][1]) is None for name in MODELS if name != "resnet")
-    assert QUICK.resnet.heatmap_reg > 0  # params.yaml's; without it the heatmaps have no trained shape...
+    assert QUICK.resnet.head.heatmap_reg is not None  # params.yaml's; without it the heatmaps have no trained shape...
     saved = torch.load(trained["resnet"][1] / "model.pt", weights_only=True)
     torch.save({**saved, "heatmap_reg": 0.0}, tmp_path / "model.pt")
     assert load_confidence("resnet", tmp_path) is None  # ...and no spread is reported

@@ -5,6 +5,8 @@ import dataclasses
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -18,12 +20,17 @@ def params_yaml() -> dict:
 
 
 def apply_flags(base: dict, flags: list[str]) -> dict:
-    """What `dvc exp run -S key=value ...` does to params.yaml: each value parsed as YAML."""
+    """What `dvc exp run -S ...` does to params.yaml, by DVC's own code (Hydra's override grammar)."""
+    import tempfile
+
+    from dvc.utils.hydra import apply_overrides
+
     assert flags[::2] == ["-S"] * (len(flags) // 2)
-    result = base
-    for assignment in flags[1::2]:
-        result = merge(result, parse_assignment(assignment))
-    return result
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "params.yaml"
+        path.write_text(yaml.safe_dump(base, sort_keys=False))
+        apply_overrides(str(path), flags[1::2])
+        return yaml.safe_load(path.read_text())
 
 
 def test_merge_lays_nested_keys_over_and_keeps_the_rest():
@@ -35,18 +42,23 @@ def test_merge_lays_nested_keys_over_and_keeps_the_rest():
 
 
 def test_set_flags_round_trip_through_yaml_like_dvc_parses_them():
-    profile = {"resnet": {"loss": "huber", "lr": 0.0003, "bf16": False, "augment": {"flip": True, "shift": 0}},
+    profile = {"resnet": {"loss": {"kind": "huber", "delta_px": 1.5}, "lr": 0.0003, "bf16": False, "patience": None,
+                          "schedule": {"warmup_epochs": 0}, "augment": {"flip": True, "shift": 0}},
                "ensemble": {"models": ["resnet", "cnn"], "weights": [0.5, 0.5]}}
-    flags = set_flags(profile)
-    assert "resnet.loss=huber" in flags and "ensemble.models=[resnet,cnn]" in flags
-    assert not any(" " in flag for flag in flags)  # `$(python -m stages.profile ...)` splits on spaces
     base = params_yaml()
+    flags = set_flags(profile, base)
+    assert "ensemble.models=[resnet,cnn]" in flags and "resnet.patience=null" in flags
+    # Another kind replaces the mode whole; the same kind is changed key by key.
+    assert flags[flags.index("~resnet.loss") + 2] == "+resnet.loss={kind:huber,delta_px:1.5}"
+    assert "resnet.schedule.warmup_epochs=0" in flags
+    assert not any(" " in flag for flag in flags)  # `$(python -m stages.profile ...)` splits on spaces
     assert apply_flags(base, flags) == merge(base, profile)
+    parse_params(merge(base, profile))
 
 
 def test_a_value_that_cannot_be_a_flag_is_named():
     with pytest.raises(ParamsError, match="data.raw_dir"):
-        set_flags({"data": {"raw_dir": "my data"}})
+        set_flags({"data": {"raw_dir": "my data"}}, params_yaml())
 
 
 def test_assignments_parse_like_dvc_set_flags():
@@ -60,7 +72,8 @@ def test_assignments_parse_like_dvc_set_flags():
 def test_real_profile_is_valid_and_changes_what_it_says():
     profile = load_profile(ROOT / "profiles" / "real.yaml")
     params = parse_params(merge(params_yaml(), profile))
-    assert params.resnet.loss == "huber" and params.resnet.head == "soft_argmax" and params.resnet.pseudo_labels
+    assert params.resnet.loss.kind == "huber" and params.resnet.head.kind == "soft_argmax" and params.resnet.pseudo_labels
+    assert params.resnet.head.heatmap_reg is None
     assert params.resnet.augment.flip and params.resnet.augment.rotate == 0 and params.resnet.augment.shift == 0
     assert params.ensemble.models == ("resnet", "cnn")
     # The schedules measured on real faces are kept whatever the embedded-data defaults say.
@@ -88,10 +101,11 @@ def test_profile_cli_applies_atomically_and_rejects_bad_keys(tmp_path):
     applied = run_profile(tmp_path, str(ROOT / "profiles" / "real.yaml"), "--apply")
     assert applied.returncode == 0, applied.stderr
     assert yaml.safe_load((tmp_path / "params.yaml").read_text()) == merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml"))
-    # Every comment of params.yaml survives, and keys the profile does not touch keep their lines.
+    # Every comment of a key the profile keeps survives, and keys the profile does not touch keep their lines.
     comments = [line.split("#", 1)[1] for line in (ROOT / "params.yaml").read_text().splitlines() if "#" in line]
     applied_text = (tmp_path / "params.yaml").read_text()
-    assert comments and all(comment in applied_text for comment in comments)
+    lost = [comment for comment in comments if comment not in applied_text]
+    assert comments and lost == [" the Gaussian's width: one cell of the 12x12 heatmaps"]  # sigma_px goes with heatmap_reg: null
 
 
 def test_applying_keeps_comments_and_flow_lists():
@@ -106,14 +120,14 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
     kaggle = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "kaggle.yaml")))
     real = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "real.yaml")))
     assert kaggle.resnet.sources and not real.resnet.sources and kaggle.data.raw_dir == "data/raw/kaggle"
-    assert kaggle.resnet.fine_heatmaps and not real.resnet.fine_heatmaps
+    assert kaggle.resnet.head.fine_heatmaps and not real.resnet.head.fine_heatmaps
     assert kaggle.resnet.mirror_offsets and real.resnet.mirror_offsets
     assert kaggle.resnet.augment.rotate > 0 and real.resnet.augment.rotate == 0  # geometric augmentation back on
     assert kaggle.resnet.augment.brightness > 0 and real.resnet.augment.brightness == 0  # and photometric
     assert (kaggle.resnet.epochs, kaggle.resnet.members, kaggle.resnet.pseudo_labels) == (84, 1, False)
-    assert kaggle.resnet.patience >= kaggle.resnet.epochs  # the whole schedule, no early stop
-    assert kaggle.resnet.validate_every == kaggle.resnet.epochs  # and its last network kept
-    assert dataclasses.replace(kaggle.resnet, sources=False, fine_heatmaps=False,
+    assert kaggle.resnet.patience is None  # the whole schedule, no early stop
+    assert kaggle.resnet.validate_every == "last"  # and its last network kept
+    assert dataclasses.replace(kaggle.resnet, sources=False, head=real.resnet.head,
                                augment=real.resnet.augment, patience=real.resnet.patience,
                                validate_every=real.resnet.validate_every,
                                epochs=real.resnet.epochs, members=real.resnet.members,

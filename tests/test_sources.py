@@ -110,7 +110,7 @@ def test_a_source_aware_resnet_learns_both_conventions_from_the_same_faces(tmp_p
     keypoints[four, NOSE_Y] += 6
     keypoints[four, LIP_Y] -= 6
     train, val = Faces(data.train_images[:256], keypoints[:256]), Faces(data.train_images[256:], keypoints[256:])
-    params = params_with({"resnet": {"epochs": 6, "batch_size": 32, "warmup_epochs": 0, "threads": 2, "heatmap_reg": 0.0,
+    params = params_with({"resnet": {"epochs": 6, "batch_size": 32, "schedule": {"warmup_epochs": 0}, "threads": 2, "head": {"heatmap_reg": None},
                                      "sources": True, "augment": NO_AUGMENT}})
     train_model("resnet", params, train, val, tmp_path, lambda e, m: None)
     predict = load_predictor("resnet", tmp_path)

@@ -5,6 +5,7 @@ from conftest import SHARED_DATA
 from stages.lib.params import SplitParams
 from stages.lib.split import duplicate_groups, split_indices
 
+DISTANCE = 0.05  # params.yaml's split.duplicate_distance
 KAGGLE_IMAGES = SHARED_DATA / "kaggle-train-jpeg" / "images.npz"
 
 
@@ -18,7 +19,7 @@ def labels(n: int, full_share: float, seed: int = 0) -> np.ndarray:
 
 def test_split_is_80_20_disjoint_and_complete():
     kp = labels(1000, 0.3)
-    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=1))
+    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=1, duplicate_distance=DISTANCE))
     assert len(val) == 200 and len(train) == 800
     assert not set(train) & set(val)
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(1000))
@@ -27,16 +28,16 @@ def test_split_is_80_20_disjoint_and_complete():
 def test_split_keeps_the_fully_labelled_share_in_both_parts():
     kp = labels(997, 0.3, seed=4)
     full = ~np.isnan(kp).any(axis=1)
-    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=3))
+    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=3, duplicate_distance=DISTANCE))
     assert abs(full[train].mean() - full.mean()) < 0.005
     assert abs(full[val].mean() - full.mean()) < 0.01
 
 
 def test_split_is_deterministic_for_a_seed():
     kp = labels(500, 0.3)
-    a = split_indices(kp, SplitParams(0.2, 7))
-    b = split_indices(kp, SplitParams(0.2, 7))
-    c = split_indices(kp, SplitParams(0.2, 8))
+    a = split_indices(kp, SplitParams(0.2, 7, DISTANCE))
+    b = split_indices(kp, SplitParams(0.2, 7, DISTANCE))
+    c = split_indices(kp, SplitParams(0.2, 8, DISTANCE))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not np.array_equal(a[1], c[1])
 
@@ -53,10 +54,10 @@ def _old_split(keypoints, params):
 def test_without_duplicates_the_split_is_unchanged():
     kp = labels(700, 0.3, seed=2)
     faces = np.random.default_rng(0).integers(0, 256, (700, 96, 96), dtype=np.uint8)
-    groups = duplicate_groups(faces)
+    groups = duplicate_groups(faces, DISTANCE)
     assert np.array_equal(groups, np.arange(700))
     for seed in (1, 42):
-        new, old = split_indices(kp, SplitParams(0.2, seed), groups), _old_split(kp, SplitParams(0.2, seed))
+        new, old = split_indices(kp, SplitParams(0.2, seed, DISTANCE), groups), _old_split(kp, SplitParams(0.2, seed, DISTANCE))
         assert all(np.array_equal(a, b) for a, b in zip(new, old))
 
 
@@ -70,11 +71,11 @@ def test_re_encoded_copies_are_grouped_and_land_on_one_side():
         faces[copy] = np.clip(faces[original].astype(int) + noise, 0, 255)
         kp[copy] = kp[original]
     faces[202] = faces[10]  # a third copy of face 10
-    groups = duplicate_groups(faces)
+    groups = duplicate_groups(faces, DISTANCE)
     assert groups[200] == groups[202] == groups[10] == 10 and groups[250] == 50
     assert len(np.unique(groups)) == 300 - len(copies)
     for seed in range(8):
-        train, val = split_indices(kp, SplitParams(0.2, seed), groups)
+        train, val = split_indices(kp, SplitParams(0.2, seed, DISTANCE), groups)
         in_val = np.isin(np.arange(300), val)
         assert all(in_val[g] == in_val[i] for i, g in enumerate(groups))
         assert 55 <= len(val) <= 65 and not set(train) & set(val)
@@ -83,7 +84,7 @@ def test_re_encoded_copies_are_grouped_and_land_on_one_side():
 @pytest.mark.skipif(not KAGGLE_IMAGES.exists(), reason="shared Kaggle data not present")
 def test_kaggles_training_set_holds_1100_rows_with_a_twin():
     images = np.load(KAGGLE_IMAGES)["images"]
-    groups = duplicate_groups(images)
+    groups = duplicate_groups(images, DISTANCE)
     in_groups = np.isin(groups, groups[groups != np.arange(len(groups))])
     assert in_groups.sum() == 1100
     assert np.array_equal(duplicate_groups(images, 0.025), groups)  # the gap: 0.025 to 0.05 finds the same

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .params import ParamsError, read_yaml
+from .params import ParamsError, parse_yaml, read_yaml
 
 
 def load_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
@@ -20,23 +20,30 @@ def load_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     path = Path(path)
     raw = read_yaml(path, missing="profile not found")
     if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: a profile is a mapping of params.yaml sections")
+        raise ParamsError(str(path), "a profile is a mapping of params.yaml sections")
     base = raw.pop("extends", None)
     if base is None:
         return raw
     if not isinstance(base, str):
-        raise ParamsError(f"{path}: extends: must name one profile file")
+        raise ParamsError(str(path), "extends: must name one profile file")
     parent = (path.parent / base).resolve()
     if parent in _seen or parent == path.resolve():
-        raise ParamsError(f"{path}: extends: {base} leads back to this profile (a loop)")
+        raise ParamsError(str(path), f"extends: {base} leads back to this profile (a loop)")
     return merge(load_profile(parent, (*_seen, path.resolve())), raw)
 
 
+def switches_kind(base: Any, value: Any) -> bool:
+    """`value` is a setting with modes (a mapping with a `kind`) that picks another mode than `base`:
+    it replaces `base` whole, since each mode has keys of its own (params.py)."""
+    return isinstance(value, dict) and "kind" in value and (not isinstance(base, dict) or base.get("kind") != value["kind"])
+
+
 def merge(base: dict, overrides: dict) -> dict:
-    """`base` with `overrides` laid over it, mappings merged key by key, anything else replaced."""
+    """`base` with `overrides` laid over it, mappings merged key by key, anything else replaced
+    (and a mapping that switches a setting's `kind` replaced whole)."""
     merged = dict(base)
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and not switches_kind(base[key], value):
             merged[key] = merge(base[key], value)
         else:
             merged[key] = value
@@ -61,7 +68,7 @@ def apply_to_text(text: str, overrides: dict) -> str:
     def lay(target: CommentedMap, tree: dict) -> None:
         for key, value in tree.items():
             old = target.get(key)
-            if isinstance(value, dict) and isinstance(old, dict):
+            if isinstance(value, dict) and isinstance(old, dict) and not switches_kind(old, value):
                 lay(old, value)
             elif isinstance(value, list) and isinstance(old, CommentedSeq):
                 seq = CommentedSeq(value)
@@ -77,32 +84,34 @@ def apply_to_text(text: str, overrides: dict) -> str:
     return out.getvalue()
 
 
-def _leaves(tree: dict, prefix: str = "") -> list[tuple[str, Any]]:
-    leaves = []
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            leaves += _leaves(value, name + ".")
-        else:
-            leaves.append((name, value))
-    return leaves
-
-
 def _flag_value(key: str, value: Any) -> str:
-    """A YAML scalar or flow list with no spaces, so `$(python -m stages.profile ...)` splits right."""
+    """A scalar, flow list or flow mapping with no spaces, as DVC's -S (Hydra's override grammar)
+    reads it, so that `$(python -m stages.profile ...)` splits right."""
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_flag_value(key, item) for item in value) + "]"
-    text = json.dumps(value) if isinstance(value, (bool, int, float)) or value is None else str(value)
-    if not text or any(c.isspace() for c in text) or any(c in text for c in "[],'\"#"):
-        raise ParamsError(f"{key}: {value!r} cannot be written as a -S flag")
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{_flag_value(f'{key}.{k}', v)}" for k, v in value.items()) + "}"
+    text = "null" if value is None else json.dumps(value) if isinstance(value, (bool, int, float)) else str(value)
+    if not text or any(c.isspace() for c in text) or any(c in text for c in "[]{},:'\"#"):
+        raise ParamsError(key, f"{value!r} cannot be written as a -S flag")
     return text
 
 
-def set_flags(overrides: dict) -> list[str]:
-    """`-S key=value` per leaf, values as DVC parses them (YAML): true, 0.5, huber, [resnet,cnn]."""
+def set_flags(overrides: dict, base: dict, prefix: str = "") -> list[str]:
+    """`-S key=value` per leaf of `overrides`, values as DVC parses them: true, 0.5, null, [resnet,cnn].
+
+    A mapping that switches a setting's `kind` in `base` (params.yaml's values) is removed and
+    written whole (`-S ~key -S +key={kind:step,...}`): DVC would otherwise merge the old mode's keys in.
+    """
     flags = []
-    for key, value in _leaves(overrides):
-        flags += ["-S", f"{key}={_flag_value(key, value)}"]
+    for key, value in overrides.items():
+        name, old = f"{prefix}{key}", base.get(key) if isinstance(base, dict) else None
+        if switches_kind(old, value):
+            flags += ["-S", f"~{name}", "-S", f"+{name}={_flag_value(name, value)}"]
+        elif isinstance(value, dict) and value:
+            flags += set_flags(value, old if isinstance(old, dict) else {}, name + ".")
+        else:
+            flags += ["-S", f"{name}={_flag_value(name, value)}"]
     return flags
 
 
@@ -110,8 +119,8 @@ def parse_assignment(assignment: str) -> dict:
     """`resnet.augment.rotate=0` (as `dvc exp run -S` takes it) -> {"resnet": {"augment": {"rotate": 0}}}."""
     key, separator, value = assignment.partition("=")
     if not separator or not key:
-        raise ParamsError(f"{assignment!r}: expected KEY=VALUE, e.g. resnet.lr=0.001")
-    override = yaml.safe_load(value)
+        raise ParamsError("", f"{assignment!r}: expected KEY=VALUE, e.g. resnet.lr=0.001")
+    override = parse_yaml(value, key)
     for part in reversed(key.split(".")):
         override = {part: override}
     return override

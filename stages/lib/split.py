@@ -5,7 +5,8 @@ Kaggle's training set holds the same photo more than once: on kaggle-train-jpeg,
 by under 0.025 (RMS), then no nearest neighbour lies between 0.025 and 0.05, where distinct
 faces begin (`duplicate_groups` on the shared copy; tests/test_split.py counts them). A random
 split puts one twin in training and the other in validation, which flatters the
-validation figure, so each group of near-identical faces lands on one side.
+validation figure, so each group of near-identical faces lands on one side. params.yaml's
+`split.duplicate_distance` of 0.05 sits in that empty band.
 """
 from __future__ import annotations
 
@@ -13,10 +14,7 @@ import numpy as np
 
 from .params import SplitParams
 
-# RMS difference of standardised 24x24 thumbnails below which two faces are one photo.
-DUPLICATE_DISTANCE = 0.05
 _THUMB = 24
-_BLOCK = 1024
 
 
 def _thumbnails(images: np.ndarray) -> np.ndarray:
@@ -28,28 +26,22 @@ def _thumbnails(images: np.ndarray) -> np.ndarray:
     return small
 
 
-def duplicate_groups(images: np.ndarray, max_distance: float = DUPLICATE_DISTANCE) -> np.ndarray:
-    """Per row, the smallest row index of its group of near-identical faces (itself when alone)."""
+def duplicate_groups(images: np.ndarray, max_distance: float) -> np.ndarray:
+    """Per row, the smallest row index of its group of near-identical faces (itself when alone).
+
+    Two faces are near-identical when their thumbnails' RMS difference is at most `max_distance`;
+    a group is what those pairs connect (scikit-learn's radius neighbours, scipy's components).
+    """
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.neighbors import NearestNeighbors
+
     small = _thumbnails(images)
-    squares = (small ** 2).sum(axis=1)
-    parent = np.arange(len(small))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    limit = max_distance ** 2 * small.shape[1]
-    for start in range(0, len(small), _BLOCK):  # blocks of rows: memory stays ~_BLOCK x N floats
-        block = small[start:start + _BLOCK]
-        distances = squares[start:start + _BLOCK, None] + squares[None, :] - 2.0 * block @ small.T
-        # Each pair once: only columns right of the diagonal (j > start + i).
-        for i, j in np.argwhere(np.triu(distances < limit, k=start + 1)):
-            a, b = root(start + int(i)), root(int(j))
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return np.array([root(i) for i in range(len(small))])
+    radius = max_distance * np.sqrt(small.shape[1])  # RMS difference -> Euclidean distance
+    pairs = NearestNeighbors(radius=radius, algorithm="brute").fit(small).radius_neighbors_graph(mode="connectivity")
+    _, labels = connected_components(pairs, directed=False)
+    first = np.full(labels.max() + 1, len(labels))
+    np.minimum.at(first, labels, np.arange(len(labels)))
+    return first[labels]
 
 
 def split_indices(keypoints: np.ndarray, params: SplitParams,

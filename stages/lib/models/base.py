@@ -28,9 +28,6 @@ class Faces:
         return Faces(arrays["images"], arrays["keypoints"], arrays.get("image_ids"))
 
 
-# The wing loss's width and curvature in pixels, the same in both frameworks' losses.
-WING_W_PX, WING_EPS_PX = 4.0, 1.0
-
 # Called once per epoch with that epoch's metrics (train/loss, val/loss, val/rmse, lr, ...).
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -68,10 +65,10 @@ def mean_keypoints(keypoints: np.ndarray) -> np.ndarray:
     return np.nanmean(keypoints, axis=0).astype(np.float32)
 
 
-def cpu_threads(requested: int) -> int:
-    """`requested`, or with 0 every core this process may run on."""
-    if requested > 0:
-        return requested
+def cpu_threads(requested: int | str) -> int:
+    """`requested`, or with "all" every core this process may run on."""
+    if requested != "all":
+        return int(requested)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:

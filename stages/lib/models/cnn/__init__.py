@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ...augment import augment_batch
+from ...errors import UserError
 from ...io import load_npz, save_npz
 from ...metrics import rmse
 from ...params import CnnParams
@@ -40,7 +41,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _configured = False
 
 
-def configure(threads: int, seed: int) -> None:
+class DivergedError(UserError):
+    """Training went to NaN or infinity: the old model is kept, and the message says what to lower."""
+
+
+def configure(threads: int | str, seed: int) -> None:
     """Threads and op determinism must be set before TensorFlow runs anything."""
     global _configured
     import tensorflow as tf
@@ -126,7 +131,7 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
 
     targets = Targets(params.normalize_targets)
     model = build(architecture(params))
-    loss = masked_loss(params.loss, targets.unit_px, params.huber_delta)
+    loss = masked_loss(params.loss, targets.unit_px)
     batches = _batches(params, train, targets)
     val_x = to_input(val.images)
     val_y = targets.encode(val.keypoints)
@@ -138,6 +143,11 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
 
         def on_epoch_end(self, epoch, logs=None):
             state["seconds"] += time.perf_counter() - self.started
+            if not math.isfinite(logs["loss"]):
+                raise DivergedError(f"cnn: training diverged at epoch {state['epoch'] + 1} (loss {logs['loss']}) with lr "
+                                    f"{float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)):.3g}; lower "
+                                    f"cnn.{'adam' if state['epoch'] < params.adam.epochs else 'sgd'}.lr "
+                                    "(the old model is kept)")
             state["images"] += len(train)
             # One pass over the validation faces gives both figures; `logs` is the dict the
             # callbacks after this one (ReduceLROnPlateau, EarlyStopping) read val_loss from.
@@ -159,11 +169,13 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
         model.fit(batches, epochs=params.adam.epochs, verbose=0, callbacks=[log])
     if params.sgd.epochs:
         model.compile(optimizer=keras.optimizers.SGD(params.sgd.lr, momentum=params.sgd.momentum), loss=loss)
+        stopping = [] if params.sgd.patience is None else [
+            keras.callbacks.EarlyStopping("val_loss", patience=params.sgd.patience)]
         model.fit(batches, epochs=params.sgd.epochs, verbose=0, callbacks=[
             log,
             keras.callbacks.ReduceLROnPlateau("val_loss", factor=params.sgd.plateau_factor,
                                               patience=params.sgd.plateau_patience),
-            keras.callbacks.EarlyStopping("val_loss", patience=params.sgd.patience),
+            *stopping,
         ])
     save_npz(Path(out_dir) / "weights.npz", **{f"w{i:03d}": w for i, w in enumerate(state["best_weights"])})
     (Path(out_dir) / "config.json").write_text(json.dumps(architecture(params), sort_keys=True))

@@ -9,13 +9,17 @@ import math
 
 from keras import ops
 
-from ..base import WING_EPS_PX, WING_W_PX
+from ...params import Loss
 
 
-def masked_loss(kind: str = "huber", unit_px: float = 1.0, huber_delta_px: float = 1.0):
-    delta = huber_delta_px / unit_px
-    w, eps = WING_W_PX / unit_px, WING_EPS_PX / unit_px
-    c = w - w * math.log(1 + w / eps)
+def masked_loss(loss_params: Loss, unit_px: float = 1.0):
+    """The Keras loss of `loss_params` (widths in pixels) on targets of `unit_px` pixels per unit."""
+    kind = loss_params.kind
+    if kind == "huber":
+        delta = loss_params.delta_px / unit_px
+    if kind == "wing":
+        w, eps = loss_params.width_px / unit_px, loss_params.curvature_px / unit_px
+        c = w - w * math.log(1 + w / eps)
 
     def loss(y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)

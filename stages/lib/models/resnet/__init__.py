@@ -118,7 +118,7 @@ def load(model_dir: Path) -> Predictor:
 def has_confidence(saved: dict) -> bool:
     """Heatmaps trained with `heatmap_reg`: without it nothing gives them a shape, and their spread
     says little (about 21 px on faces, 25 off them, whatever the error)."""
-    return saved["head"] == "soft_argmax" and bool(saved.get("heatmap_reg"))
+    return saved["head"] == "soft_argmax" and saved["heatmap_reg"] > 0
 
 
 def spreader(saved: dict):

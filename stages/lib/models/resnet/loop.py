@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ...augment import augment_batch
+from ...errors import UserError
 from ...keypoints import N_COLUMNS
 from ...metrics import rmse
 from ...params import ResNetParams
@@ -24,8 +25,6 @@ from .losses import heatmap_divergence, masked_loss
 from .network import ResNet, cell_centres, soft_argmax
 
 _PREDICT_BATCH = 256
-# The width of the Gaussian each heatmap is drawn towards (resnet.heatmap_reg): one 8 px cell.
-HEATMAP_SIGMA_PX = 8.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,19 +45,24 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+class DivergedError(UserError):
+    """Training went to NaN or infinity: the old model is kept, and the message says what to lower."""
+
+
 def architecture(params: ResNetParams) -> dict:
     """What a saved model records to rebuild its networks (`build`) and to know its head's shape."""
-    return {"stem_stride": params.stem_stride, "head": params.head, "normalize_targets": params.normalize_targets,
-            "heatmap_reg": params.heatmap_reg, "shortcut": params.shortcut, "sources": params.sources,
-            "fine_heatmaps": params.fine_heatmaps, "mirror_offsets": params.mirror_offsets}
+    soft_argmax = params.head.kind == "soft_argmax"
+    return {"stem_stride": params.stem_stride, "head": params.head.kind, "normalize_targets": params.normalize_targets,
+            "heatmap_reg": params.head.heatmap_reg.weight if soft_argmax and params.head.heatmap_reg else 0.0,
+            "shortcut": params.shortcut, "sources": params.sources,
+            "fine_heatmaps": soft_argmax and params.head.fine_heatmaps, "mirror_offsets": params.mirror_offsets}
 
 
 def build(architecture: dict) -> ResNet:
-    """A network from `architecture(params)`; keys added since read as before they existed, so
-    older model files still load."""
+    """A network from `architecture(params)`."""
     return ResNet(architecture["stem_stride"], architecture["head"], Targets(architecture["normalize_targets"]),
-                  points(architecture.get("sources", False)), architecture.get("shortcut", "norm"),
-                  architecture.get("fine_heatmaps", False), architecture.get("mirror_offsets", False))
+                  points(architecture["sources"]), architecture["shortcut"], architecture["fine_heatmaps"],
+                  architecture["mirror_offsets"])
 
 
 def points(sources: bool) -> int:
@@ -111,20 +115,24 @@ def _batched(model: ResNet, function, images: np.ndarray, channels_last: bool, w
 
 
 def _schedule(optimizer: torch.optim.Optimizer, params: ResNetParams) -> torch.optim.lr_scheduler.LRScheduler:
-    if params.schedule == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, params.step_size, params.gamma)
+    schedule = params.schedule
+    if schedule.kind == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, schedule.step_size, schedule.gamma)
 
     def factor(epoch: int) -> float:
-        if epoch < params.warmup_epochs:
-            return (epoch + 1) / (params.warmup_epochs + 1)
-        progress = (epoch - params.warmup_epochs) / max(1, params.epochs - params.warmup_epochs)
+        if epoch < schedule.warmup_epochs:
+            return (epoch + 1) / (schedule.warmup_epochs + 1)
+        progress = (epoch - schedule.warmup_epochs) / max(1, params.epochs - schedule.warmup_epochs)
         return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: EpochCallback) -> NetworkResult:
-    """One network from params.seed, validated on `val` every `params.validate_every` epochs and after the last."""
+    """One network from params.seed, validated on `val` every `params.validate_every` epochs and after the last.
+
+    A loss that turns NaN or infinite stops training with a DivergedError naming the epoch and the lr.
+    """
     torch.manual_seed(params.seed)
     np.random.seed(params.seed)
     dev = device()
@@ -142,7 +150,10 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
         model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(params.ema), use_buffers=True) if params.ema else None
     kept = averaged.module if averaged else model
     val_targets = torch.from_numpy(targets.encode(val.keypoints))
-    shaped = params.head == "soft_argmax" and params.heatmap_reg > 0  # the heatmaps get a shape term (DSNT)
+    # The heatmaps' shape term (DSNT), where resnet.head.heatmap_reg is set.
+    heatmap_reg = params.head.heatmap_reg if params.head.kind == "soft_argmax" else None
+    shaped = heatmap_reg is not None
+    loss_of = lambda pred, y: masked_loss(pred, y, params.loss, targets.unit_px)  # noqa: E731
 
     best = {"val_loss": math.inf, "epoch": -1}
     images_seen, seconds = 0, 0.0
@@ -167,11 +178,15 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
                     pred = soft_argmax(logits, targets)
                 else:
                     pred = model(x)
-            loss = masked_loss(pred.float(), y, params.loss, targets.unit_px)
+            loss = loss_of(pred.float(), y)
             if shaped:
                 h, w = logits.shape[-2:]
                 xs, ys = (torch.from_numpy(cell_centres(cells, targets)).to(dev) for cells in (w, h))
-                loss = loss + params.heatmap_reg * heatmap_divergence(logits, y, xs, ys, HEATMAP_SIGMA_PX / targets.unit_px)
+                loss = loss + heatmap_reg.weight * heatmap_divergence(logits, y, xs, ys,
+                                                                      heatmap_reg.sigma_px / targets.unit_px)
+            if not torch.isfinite(loss):
+                raise DivergedError(f"resnet: training diverged at epoch {epoch + 1} (loss {float(loss)}) with lr "
+                                    f"{optimizer.param_groups[0]['lr']:.3g}; lower resnet.lr (the old model is kept)")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -187,10 +202,13 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
         metrics = {"train/loss": total / max(batches, 1)}
         # Validation only reads the network (no randomness, no BatchNorm update), so skipping it
         # changes nothing in training: only which epochs can be kept or end it early.
-        validate = (epoch + 1) % params.validate_every == 0 or epoch + 1 == params.epochs
+        validate = (epoch + 1) % params.validate_interval == 0 or epoch + 1 == params.epochs
         if validate:
             val_pred = predict_array(kept, val.images, params.channels_last)
-            val_loss = float(masked_loss(torch.from_numpy(val_pred), val_targets, params.loss, targets.unit_px))
+            val_loss = float(loss_of(torch.from_numpy(val_pred), val_targets))
+            if not math.isfinite(val_loss):
+                raise DivergedError(f"resnet: validation loss {val_loss} at epoch {epoch + 1} with lr {lr:.3g}: "
+                                    "the network diverged; lower resnet.lr (the old model is kept)")
             val_rmse = rmse(targets.decode(val_pred), val.keypoints)
             metrics.update({"val/loss": val_loss, "val/rmse": val_rmse})
         offsets = mirror_offsets_px(kept, targets)
@@ -202,7 +220,7 @@ def train_network(params: ResNetParams, train: Faces, val: Faces, on_epoch: Epoc
         if val_loss < best["val_loss"]:
             best = {"val_loss": val_loss, "val_rmse": val_rmse, "epoch": epoch,
                     "state": copy.deepcopy(kept.state_dict())}
-        elif epoch - best["epoch"] >= params.patience:
+        elif params.patience is not None and epoch - best["epoch"] >= params.patience:
             break
 
     return NetworkResult(state={k: v.cpu() for k, v in best["state"].items()}, val_rmse=best["val_rmse"],
