@@ -117,10 +117,33 @@ def test_resnet_training_is_deterministic(few_faces, tmp_path):
     assert train_model("resnet", other, *few_faces, tmp_path / "2", lambda e, m: None)["val_rmse"] != runs[0]["val_rmse"]
 
 
+def test_a_diverging_resnet_stops_in_one_line_naming_the_epoch_and_lr(few_faces):
+    """A NaN loss never beats the best so far: without the check training ran on and ended in KeyError."""
+    from stages.lib.errors import UserError
+    from stages.lib.models.resnet.loop import train_network
+
+    train, val = few_faces
+    poisoned = Faces(train.images.astype(np.float32), train.keypoints)
+    poisoned.images[:, 40, 40] = np.nan  # every batch's loss is NaN from the first step
+    with pytest.raises(UserError, match=r"^resnet: training diverged at epoch 1 \(loss nan\) with lr 0.001; lower resnet.lr"):
+        train_network(dataclasses.replace(QUICK.resnet, epochs=2), poisoned, val, lambda epoch, metrics: None)
+
+
+def test_a_diverging_cnn_stops_in_one_line_naming_the_phase_lr(few_faces, tmp_path):
+    from stages.lib.errors import UserError
+
+    train, val = few_faces
+    poisoned = Faces(train.images.astype(np.float32), train.keypoints)
+    poisoned.images[:, 40, 40] = np.nan
+    params = dataclasses.replace(QUICK, cnn=dataclasses.replace(QUICK.cnn, adam=AdamPhase(epochs=1, lr=1e-3)))
+    with pytest.raises(UserError, match=r"^cnn: training diverged at epoch 1 \(loss nan\) .*lower cnn.adam.lr"):
+        train_model("cnn", params, poisoned, val, tmp_path, lambda epoch, metrics: None)
+
+
 def test_resnet_validates_every_k_epochs_and_trains_the_same(few_faces):
     from stages.lib.models.resnet.loop import train_network
 
-    params = dataclasses.replace(QUICK.resnet, epochs=5, patience=5,
+    params = dataclasses.replace(QUICK.resnet, epochs=5, patience=None,
                                  augment=dataclasses.replace(AugmentParams.off(), flip=True, shift=3))
     logs, results = {}, {}
     for k in (1, 2):
