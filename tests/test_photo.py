@@ -269,3 +269,21 @@ def test_detections_whose_spread_says_no_face_are_dropped_or_kept_marked(photos,
     picture = cv2.imdecode(np.frombuffer(overlay_png(rgb, kept), np.uint8), cv2.IMREAD_COLOR)
     x, y, w, h = kept.boxes[0]
     assert np.abs(picture[y, x + w // 2].astype(int) - NON_FACE_COLOUR).max() < 8  # its box's top edge: grey
+
+
+def test_a_photo_left_with_no_face_gives_an_empty_result_with_a_confidence(photos, mean_model):
+    """With a model that has a confidence, a photo with no detection, or whose every detection is
+    dropped, gives a result of no faces (it crashed on the empty (0, 15) spreads)."""
+    from stages.lib.confidence import Confidence
+    from stages.lib.models import load_predictor
+    from stages.lib.photo import find_keypoints, load_photo, overlay_png
+
+    predict = load_predictor("mean", mean_model / "mean")
+    doubtful = Confidence(lambda crops: np.full((len(crops), 15), 11.0, np.float32), face_limit=10.0)
+    blank = np.full((200, 300), 128, np.uint8)
+    grey, rgb = load_photo(photos / "pair.jpg")
+    for image, found in ((blank, 0), (grey, 2)):
+        result = find_keypoints(image, predict, "x.png", doubtful)
+        assert result.boxes == [] and result.keypoints.shape == (0, 30) and result.dropped == found
+        assert result.as_json("resnet")["faces"] == [] and result.is_face() == []
+    overlay_png(rgb, find_keypoints(grey, predict, "pair.jpg", doubtful))

@@ -36,7 +36,7 @@ class Confidence:
 def face_score(spreads: np.ndarray) -> np.ndarray:
     """(faces, 15) keypoint spreads -> (faces,) each face's score: their mean (px on the 96x96 face)."""
     spreads = np.asarray(spreads, np.float64)
-    return spreads.reshape(len(spreads), -1).mean(axis=1)
+    return spreads.mean(axis=1) if spreads.ndim == 2 else spreads.reshape(len(spreads), -1).mean(axis=1)
 
 
 def grey_pictures() -> dict[str, np.ndarray]:
