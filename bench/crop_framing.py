@@ -3,7 +3,7 @@
 Each real face from ../shared/data is enlarged 3x and padded, the Haar cascade that the photo
 path uses runs on it, and the 96x96 square is expressed in units of the detected box: its
 side / box width and its centre offset / box width. stages/lib/photo.py uses these figures
-(FRAME_SCALE, FRAME_OFFSET) to crop faces out of photos the way Kaggle's were cropped.
+(FRAME_SCALE, a scale about the box's centre) to crop faces out of photos the way Kaggle's were cropped.
 
 usage: python bench/crop_framing.py [--faces 600]    (about 1 minute on 2 cores)
 """

@@ -10,7 +10,15 @@ from stages import predict as predict_stage
 from stages.lib.facegen import Style, draw_face
 from stages.lib.models import train_model
 from stages.lib.models.base import Faces
-from stages.lib.photo import Frame, PhotoError, crop, detect_faces, read_photo, to_uint8
+from stages.lib.photo import Frame, PhotoError, crop, detect, load_photo, to_uint8
+
+
+def read_photo(path):
+    return load_photo(path)[0]
+
+
+def detect_faces(grey):
+    return [box for box, _ in detect(grey)]
 from stages.photos import sample_photos
 
 

@@ -7,10 +7,6 @@ from typing import Callable
 from .errors import UserError
 
 
-class DataError(UserError):
-    """Input data is missing or inconsistent; the message says what to do."""
-
-
 def describe(error: Exception) -> str:
     """One line: a UserError's own message; an OSError as `path: what went wrong`."""
     if isinstance(error, OSError) and error.strerror and not isinstance(error, UserError):
