@@ -62,7 +62,7 @@ from stages.lib.io import save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
 from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_modules,  # noqa: E402
                                train_model, with_members)
-from stages.lib.models.base import Faces  # noqa: E402
+from stages.lib.faces import Faces  # noqa: E402
 from stages.lib.params import Params, ResNetParams, build, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
 from stages.lib.sources import SOURCES, label_sources  # noqa: E402
@@ -183,10 +183,9 @@ def epoch_line(name: str):
 
 def train_once(name: str, params: Params, data: DataSet, model_dir: Path, retrain: bool) -> dict:
     """Train `name` into model_dir unless a run with the same params is already there."""
-    # The ensemble's members can change under it, so it is always rebuilt (it costs seconds).
     record_file = model_dir / "bench.json"
     key = fingerprint(params, name, data)
-    if not retrain and name != "ensemble" and record_file.exists():
+    if not retrain and record_file.exists():
         record = json.loads(record_file.read_text())
         if record.get("fingerprint") == key:
             print(f"{data.name} {name}: trained before with these params, reused", flush=True)
@@ -202,9 +201,13 @@ def train_once(name: str, params: Params, data: DataSet, model_dir: Path, retrai
 
 def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool) -> dict:
     registry_name, params = variant(name, params)
-    model_dir = work / data.name / name  # an ensemble finds its members beside it, by name
-    record = train_once(registry_name, params, data, model_dir, retrain)
-    predict = load_predictor(registry_name, model_dir)
+    if REGISTRY[registry_name].trained:
+        model_dir = work / data.name / name
+        record = train_once(registry_name, params, data, model_dir, retrain)
+    else:  # the ensemble: no training, its members from the folder of this data set's models
+        model_dir = work / data.name
+        record = {"summary": {"epochs": 0}, "train_wall_min": 0.0, "train_cpu_min": 0.0}
+    predict = load_predictor(registry_name, model_dir, params)
     metrics, chosen = evaluate(predict, data.val, params.evaluate)
     sources = source_metrics(chosen, data.val.keypoints, data.lookup_weights)
     row = {"data": data.name, "model": name, "val": metrics["rmse_without_flip_tta"],

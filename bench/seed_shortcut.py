@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from accuracy import seed_recipe  # noqa: E402
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
-from stages.lib.models.base import Faces  # noqa: E402
+from stages.lib.faces import Faces  # noqa: E402
 from stages.lib.models.resnet.loop import train_network  # noqa: E402
 
 FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15"

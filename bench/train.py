@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from stages.lib.facegen import make_sample_data  # noqa: E402
 from stages.lib.metrics import rmse  # noqa: E402
 from stages.lib.models import resnet  # noqa: E402
-from stages.lib.models.base import Faces, Targets  # noqa: E402
+from stages.lib.faces import Faces  # noqa: E402
+from stages.lib.models.targets import Targets  # noqa: E402
 from stages.lib.models.resnet.loop import architecture, bf16_supported, build  # noqa: E402
 from stages.lib.models.resnet.losses import masked_loss  # noqa: E402
 from stages.lib.models.resnet.network import Conv3x3, ResNet  # noqa: E402

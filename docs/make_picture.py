@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stages.photos import sample_photos  # noqa: E402
+from stages.lib.params import load_params  # noqa: E402
 from stages.predict import predict_photos  # noqa: E402
 
 # The part of the 512x512 portrait around her face: enough to see the points.
@@ -31,7 +32,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         photo = Path(folder) / "astronaut.png"
         photo.write_bytes(sample_photos()["astronaut.png"])
-        predict_photos([photo], args.model, Path(folder) / "out", ROOT / "models")
+        predict_photos([photo], args.model, Path(folder) / "out", load_params(ROOT / "params.yaml"), ROOT / "models")
         before = Image.open(photo).convert("RGB").crop(REGION)
         after = Image.open(Path(folder) / "out" / "astronaut.png.overlay.png").convert("RGB").crop(REGION)
     gap = np.full((before.height, 8, 3), 255, np.uint8)

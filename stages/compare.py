@@ -1,8 +1,9 @@
 """Stage `compare`: all models side by side in a summary JSON and a Markdown table.
 
-usage: python -m stages.compare METRICS_JSON... --json SUMMARY_JSON --markdown SUMMARY_MD
+usage: python -m stages.compare METRICS_DIR_OR_JSON... --json SUMMARY_JSON --markdown SUMMARY_MD
 
-Each METRICS_JSON is one model's (written by `evaluate`, naming its model). The best model, the
+Each metrics file is one model's (written by `evaluate`, naming its model); a folder stands for
+the JSON files in it (metrics/evaluate: every evaluated model). The best model, the
 one `submit` sends, is the one with the lowest validation RMSE as the leaderboard would mix it (each
 label source's RMSE weighted by its share of the test lookup's values), or over all values where a
 model has no such figure.
@@ -56,7 +57,8 @@ def main() -> None:
     parser.add_argument("--markdown", required=True)
     args = parser.parse_args()
     metrics = {}
-    for path in args.metrics:
+    paths = [file for path in args.metrics for file in (sorted(path.glob("*.json")) if path.is_dir() else [path])]
+    for path in paths:
         record = json.loads(path.read_text())
         metrics[record["model"]] = record
     summary = summarise(metrics)

@@ -1,6 +1,7 @@
 """Stage `evaluate@<model>`: score a trained model on the validation split and predict the test set.
 
 usage: python -m stages.evaluate MODEL MODEL_DIR VAL_NPZ TEST_NPZ LOOKUP_NPZ OUT_DIR METRICS_JSON
+  MODEL_DIR: the model's folder (models/resnet); for the ensemble, the folder of trained models.
 
 Writes METRICS_JSON (overall, per-axis and per-keypoint RMSE, mean pixel error, share of points
 within 2 and 5 px, with and without flip averaging; RMSE per label source, 15-point and 4-point
@@ -18,7 +19,7 @@ from .lib.cli import run
 from .lib.evaluation import evaluate, lookup_weights, per_keypoint_csv, pictures, predict_test, source_metrics
 from .lib.io import atomic_dir, load_npz, save_json, save_npz
 from .lib.models import MODELS, load_predictor
-from .lib.models.base import Faces
+from .lib.faces import Faces
 from .lib.params import load_params
 
 
@@ -30,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     val, test = Faces.from_arrays(load_npz(args.val)), load_npz(args.test)
-    predict = load_predictor(args.model, Path(args.model_dir))
+    predict = load_predictor(args.model, Path(args.model_dir), params)
     metrics, val_predictions = evaluate(predict, val, params.evaluate)
     lookup_image_ids = load_npz(args.lookup)["image_ids"]
     metrics.update(source_metrics(val_predictions, val.keypoints, lookup_weights(lookup_image_ids)))

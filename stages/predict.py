@@ -1,4 +1,6 @@
-"""Keypoints on your own photos: `python -m stages.predict PHOTO_OR_FOLDER... --model resnet --out DIR`.
+"""Keypoints on your own photos: `python -m stages.predict PHOTO_OR_FOLDER... --out DIR [--model NAME]`.
+
+The model is params.yaml's `predict.model` unless `--model` names another.
 
 Finds every face (OpenCV's Haar cascades: frontal, and profile both ways), frames it like a
 Kaggle face, predicts the 15 keypoints with a trained model and maps them back into the photo's
@@ -24,7 +26,8 @@ from pathlib import Path
 from .lib.cli import describe
 from .lib.errors import UserError
 from .lib.io import atomic_file
-from .lib.models import MODELS, load_confidence, load_predictor
+from .lib.models import MODELS, load_confidence, load_predictor, model_dir
+from .lib.params import Params, load_params
 from .lib.photo import PhotoError, find_keypoints, load_photo, overlay_png
 from .lib.tta import with_flip_averaging
 
@@ -76,16 +79,16 @@ def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Path = Path("models"),
+def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params, models_dir: Path = Path("models"),
                    flip_tta: bool = True, labels: bool = False, keep_non_faces: bool = False,
                    log=print) -> dict[str, int]:
     """Process every photo; returns counts of photos with faces, without faces, and failed."""
     results = result_paths(photos, out_dir)  # a bad --out fails before the model loads
-    model_dir = models_dir / model
-    if not model_dir.is_dir():
-        raise FileNotFoundError(f"{model_dir}: no trained model {model!r}; run `dvc repro train@{model}` first")
-    predict = load_predictor(model, model_dir)
-    confidence = load_confidence(model, model_dir)
+    folder = model_dir(models_dir, model)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no trained model {model!r}; run `dvc repro` first")
+    predict = load_predictor(model, folder, params)
+    confidence = load_confidence(model, folder)
     if flip_tta:
         predict = with_flip_averaging(predict)
     counts = {"with_faces": 0, "no_face": 0, "failed": 0}
@@ -115,7 +118,7 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, models_dir: Pa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+", help="photo files or folders of photos")
-    parser.add_argument("--model", default="resnet", choices=sorted(MODELS))
+    parser.add_argument("--model", choices=sorted(MODELS), help="a trained model (default: params.yaml's predict.model)")
     parser.add_argument("--out", required=True, type=Path, help="folder for the .json and .png results")
     parser.add_argument("--models-dir", default=Path("models"), type=Path)
     parser.add_argument("--no-flip-tta", action="store_true", help="skip test-time flip averaging")
@@ -128,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no photos found in the given paths", file=sys.stderr)
         return 1
     try:
-        counts = predict_photos(photos, args.model, args.out, args.models_dir, not args.no_flip_tta,
-                                args.labels, args.keep_non_faces)
+        params = load_params()
+        counts = predict_photos(photos, args.model or params.predict.model, args.out, params, args.models_dir,
+                                not args.no_flip_tta, args.labels, args.keep_non_faces)
     except (UserError, OSError) as error:
         print(f"error: {describe(error)}", file=sys.stderr)
         return 1

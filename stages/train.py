@@ -1,14 +1,14 @@
 """Stage `train@<model>`: train one registered model on the split faces.
 
-usage: python -m stages.train MODEL SPLIT_DIR OUT_DIR LOG_DIR
-       (e.g. resnet data/split models/resnet logs/resnet)
+usage: python -m stages.train MODEL SPLIT_DIR OUT_DIR LOG_DIR SUMMARY_JSON
+       (e.g. resnet data/split models/resnet logs/resnet metrics/train/resnet.json)
 
-Writes model files and `train.json` (the summary, a DVC metric) into OUT_DIR, and what changes
-from run to run whatever the weights, `timing.json` (training time and speed, never compared) and
-`live/` (DVCLive per-epoch curves, timestamped), into LOG_DIR: so a retrain that reproduces the
-weights leaves OUT_DIR byte for byte the same and nothing downstream reruns. Both are written into
-temp folders that replace them only when training has finished: a killed run leaves the previous
-model in place, and `dvc repro` trains again cleanly. An ensemble finds its members beside OUT_DIR.
+Writes model files into OUT_DIR, the summary (validation RMSE, epochs: a DVC metric) into
+SUMMARY_JSON, and what changes from run to run whatever the weights, `timing.json` (training time
+and speed, never compared) and `live/` (DVCLive per-epoch curves, timestamped), into LOG_DIR: so a
+retrain that reproduces the weights leaves OUT_DIR byte for byte the same and nothing downstream
+reruns. All are written into temp files and folders that replace the old ones only when training
+has finished: a killed run leaves the previous model in place, and `dvc repro` trains again cleanly.
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from .lib.cli import run
 from .lib.io import atomic_dir, load_npz, save_json
-from .lib.models import MODELS, train_model
-from .lib.models.base import Faces
+from .lib.models import train_model, trained_models
+from .lib.faces import Faces
 from .lib.params import load_params
 
 
@@ -53,10 +53,11 @@ class EpochLog:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Train one model of the registry.")
-    parser.add_argument("model", choices=sorted(MODELS))
+    parser.add_argument("model", choices=trained_models())
     parser.add_argument("split", type=Path, help="folder with train.npz and val.npz")
     parser.add_argument("out", type=Path, help="the model's folder")
     parser.add_argument("logs", type=Path, help="folder for its timing and per-epoch curves")
+    parser.add_argument("summary", type=Path, help="the training summary (JSON)")
     args = parser.parse_args()
     name = args.model
     params = load_params()
@@ -69,7 +70,7 @@ def main() -> None:
         finally:
             log.close()
         save_json(logs / "timing.json", summary.pop("timing", {}))
-        save_json(tmp / "train.json", {"model": name, **summary})
+        save_json(args.summary, {"model": name, **summary})
     print(f"{name}: val RMSE {summary['val_rmse']:.4f} px -> {args.out}/")
 
 

@@ -14,6 +14,10 @@ from stages.lib.params import Params, parse_params, read_yaml
 from stages.lib.profile import merge
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: trains a model or runs DVC; `make test-fast` leaves these out")
 SHARED_DATA = ROOT.parent / "shared" / "data"
 YOUTUBE_FACES = SHARED_DATA / "youtube-faces-15"
 

@@ -18,6 +18,7 @@ from conftest import ROOT, YOUTUBE_FACES, environment, params_with
 pytestmark = pytest.mark.skipif(not YOUTUBE_FACES.exists(), reason="shared real data not present")
 
 
+@pytest.mark.slow
 def test_mean_baseline_scores_like_the_anchor_and_is_reused(tmp_path):
     command = [sys.executable, str(ROOT / "bench" / "accuracy.py"), "--data", "youtube-faces-15",
                "--models", "mean", "--work", str(tmp_path)]
@@ -51,7 +52,7 @@ def load_bench():
 def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_unchanged(tmp_path, monkeypatch):
     import numpy as np
 
-    from stages.lib.models.base import Faces
+    from stages.lib.faces import Faces
 
     bench = load_bench()
     faces = Faces(np.zeros((5, 96, 96), np.uint8), np.zeros((5, 30), np.float32))

@@ -2,6 +2,7 @@
 every list of model names in it is the registry's."""
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -11,17 +12,17 @@ from dvc.repo import Repo
 
 from conftest import ROOT
 from stages.lib.imports import closure, closure_files, module_file
-from stages.lib.models import MODELS, loaded_modules
+from stages.lib.models import MODELS, loaded_modules, trained_models
 from stages.lib.params import load_params, model_names
 
-TRAINED = [name for name in MODELS if name != "ensemble"]
 
 
 def stage_modules(cmd: str, params) -> set[str]:
     argv = shlex.split(cmd)
     assert argv[:2] == ["python", "-m"], cmd
     modules = {argv[2]}
-    model = argv[argv.index("--model") + 1] if "--model" in argv else argv[3] if len(argv) > 3 else None
+    model = argv[argv.index("--model") + 1] if "--model" in argv else \
+        params.predict.model if argv[2] == "stages.predict" else argv[3] if len(argv) > 3 else None
     if model in MODELS and "stages.lib.models" in closure(modules):
         modules |= loaded_modules(model, params)
     return set(closure_files(modules))
@@ -72,24 +73,21 @@ def test_the_closure_follows_relative_imports_and_registry_loads():
     assert {module_file(f"stages.lib.models.{MODELS[m].module}") for m in params.ensemble.models} <= ensemble
 
 
-def test_model_names_are_the_registrys_everywhere(stages):
-    assert list(model_names()) == list(MODELS)
-    assert MODELS["ensemble"] == list(MODELS.values())[-1]  # trained after its members
-    names = set(stages)
-    assert {n.split("@")[1] for n in names if n.startswith("train@")} == set(TRAINED)
-    assert {n.split("@")[1] for n in names if n.startswith("evaluate@")} == set(MODELS)
-    compare_cmd, compare_deps = stages["compare"]
-    assert [d for d in compare_deps if d.startswith("metrics/")] == [f"metrics/{m}.json" for m in MODELS]
-    assert all(f"metrics/{m}.json" in compare_cmd for m in MODELS)
-    _, submit_deps = stages["submit"]
-    assert [d for d in submit_deps if d.startswith("evaluation/")] == \
-        [f"evaluation/{m}/predictions.npz" for m in MODELS]
-    _, ensemble_deps = stages["train_ensemble"]
-    assert [d for d in ensemble_deps if d.startswith("models/")] == [f"models/{m}" for m in TRAINED]
+def test_dvc_yaml_names_the_models_once_and_as_the_registry_does(stages):
+    """One list of models in dvc.yaml, the registry's trained ones; no stage, metric or plot names
+    a model any other way (they iterate over that list or depend on a folder)."""
     config = yaml.safe_load((ROOT / "dvc.yaml").read_text())
-    assert config["metrics"] == [f"models/{m}/train.json" for m in MODELS]
-    per_keypoint = next(p for p in config["plots"] if isinstance(p, dict) and "Per-keypoint" in next(iter(p)))
-    assert list(next(iter(per_keypoint.values()))["y"]) == [f"evaluation/{m}/per_keypoint.csv" for m in MODELS]
+    (trained,) = [entry["trained"] for entry in config["vars"] if "trained" in entry]
+    assert list(trained) == trained_models() == [name for name in MODELS if name != "ensemble"]
+    assert all(trained[name] == module_file(f"stages.lib.models.{MODELS[name].module}").removesuffix("/__init__.py")
+               for name in trained)
+    rest = yaml.safe_dump({key: value for key, value in config.items() if key != "vars"})
+    for name in trained:
+        assert not re.search(rf"\b{name}\b", rest), f"dvc.yaml names {name!r} outside its list of models"
+    names = set(stages)
+    assert {n.split("@")[1] for n in names if n.startswith("train@")} == set(trained)
+    assert {n.split("@")[1] for n in names if n.startswith("evaluate@")} == set(trained)
+    assert "evaluate_ensemble" in names
 
 
 def test_stage_modules_hold_no_paths_of_their_own():

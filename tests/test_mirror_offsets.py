@@ -9,7 +9,7 @@ from stages.lib.augment import augment_batch
 from stages.lib.facegen import make_sample_data
 from stages.lib.keypoints import N_KEYPOINTS
 from stages.lib.models import load_predictor, train_model
-from stages.lib.models.base import Faces
+from stages.lib.faces import Faces
 from stages.lib.models.ensemble import _members
 from stages.lib.params import AugmentParams
 from stages.lib.sources import CORE_INDICES, four_point_faces
@@ -82,6 +82,7 @@ def test_zoomed_views_map_back_onto_the_face_in_the_labels_convention():
     assert np.allclose(unaware[:, 0::2] - direct[:, 0::2], 0.5 * 2.0 * (1 / 0.9 - 1), atol=0.05)
 
 
+@pytest.mark.slow
 def test_an_ensemble_mirrors_each_member_by_its_own_offsets(tmp_path, monkeypatch):
     members = {"resnet": with_mirror_offsets(blob_predictor(2.0), lambda faces, four_point=None:
                                               np.full((faces, N_KEYPOINTS), 2.0, np.float32)),
@@ -89,7 +90,7 @@ def test_an_ensemble_mirrors_each_member_by_its_own_offsets(tmp_path, monkeypatc
     for name in members:
         (tmp_path / name).mkdir()
     monkeypatch.setattr("stages.lib.models.load_predictor", lambda name, model_dir: members[name])
-    ensemble = _members(tmp_path / "ensemble", ["resnet", "cnn"], [0.75, 0.25])
+    ensemble = _members(tmp_path, ["resnet", "cnn"], [0.75, 0.25])
     images = blobs(np.random.default_rng(3).uniform(30, 60, (4, 2)))
     assert np.allclose(mirror_offsets(ensemble, 4, None, N_KEYPOINTS), 0.75 * 2.0)
     expected = 0.75 * members["resnet"](images) + 0.25 * with_flip_averaging(members["cnn"])(images)

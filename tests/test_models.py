@@ -3,15 +3,17 @@ import dataclasses
 
 import numpy as np
 import pytest
-import yaml
 
 from conftest import NO_AUGMENT, ROOT, params_with
 from stages.lib.facegen import make_sample_data
 from stages.lib.io import load_npz, save_npz
 from stages.lib.metrics import rmse
-from stages.lib.models import MODELS, load_predictor, train_model
-from stages.lib.models.base import Faces
+from stages.lib.models import MODELS, load_predictor, train_model, trained_models
+from stages.lib.faces import Faces
 from stages.lib.params import AdamPhase, AugmentParams, PoolHead, load_params
+
+# Trains models or runs DVC: the full tier only (`make test`), not `make test-fast`.
+pytestmark = pytest.mark.slow
 
 # Enough to learn something in well under a minute per model on 2 cores.
 QUICK = params_with({
@@ -39,27 +41,33 @@ def few_faces(faces):
 
 @pytest.fixture(scope="module")
 def trained(faces, tmp_path_factory):
-    """name -> (summary, model dir, per-epoch metrics), each model trained once, side by side."""
+    """name -> (summary, model dir, per-epoch metrics), each model trained once, side by side; the
+    ensemble, which is not trained, with its validation RMSE and the folder it loads its members from."""
     train, val = faces
     models_dir = tmp_path_factory.mktemp("models")
     results = {}
-    for name in MODELS:  # the ensemble comes last, after its members
+    for name in trained_models():
         epochs = []
         summary = train_model(name, QUICK, train, val, models_dir / name, lambda e, m: epochs.append(m))
         results[name] = (summary, models_dir / name, epochs)
+    ensemble = rmse(load_predictor("ensemble", models_dir, QUICK)(val.images), val.keypoints)
+    results["ensemble"] = ({"val_rmse": ensemble}, models_dir, [])
     return results
 
 
-def test_registry_matches_dvc_yaml_and_params():
-    config = yaml.safe_load((ROOT / "dvc.yaml").read_text())
-    variables = {k: v for entry in config["vars"] for k, v in entry.items()}
-    assert list(variables["trained"]) + ["ensemble"] == list(MODELS)
-    assert list(variables["evaluated"]) == list(MODELS)
+def test_every_registered_model_has_its_params_section_and_code():
     params = load_params(ROOT / "params.yaml")
-    assert all(dataclasses.is_dataclass(getattr(params, name)) for name in MODELS)
     for entry in MODELS.values():
+        assert isinstance(params.model(entry.name), entry.params) and dataclasses.is_dataclass(entry.params)
         module = entry.load_module()
-        assert callable(module.train) and callable(module.load)
+        assert callable(module.load) and callable(getattr(module, "train", None)) == entry.trained
+
+
+def test_the_ensemble_is_not_trained(faces, tmp_path):
+    with pytest.raises(ValueError, match="not trained"):
+        train_model("ensemble", QUICK, *faces, tmp_path, lambda e, m: None)
+    with pytest.raises(ValueError, match="loaded with its params"):
+        load_predictor("ensemble", tmp_path)
 
 
 @pytest.mark.parametrize("name", ["patch", "resnet", "cnn", "ensemble"])
@@ -72,7 +80,7 @@ def test_each_model_beats_the_mean_baseline(trained, name):
 @pytest.mark.parametrize("name", list(MODELS))
 def test_saved_model_predicts_what_training_measured(trained, faces, name):
     summary, out, epochs = trained[name]
-    predictions = load_predictor(name, out)(faces[1].images)
+    predictions = load_predictor(name, out, QUICK)(faces[1].images)
     assert predictions.shape == (len(faces[1]), 30) and predictions.dtype == np.float32
     assert rmse(predictions, faces[1].keypoints) == pytest.approx(summary["val_rmse"], rel=1e-3)
 
@@ -102,7 +110,7 @@ def test_ensemble_averages_its_members(trained, faces):
     members = [load_predictor(name, trained[name][1])(images) for name in QUICK.ensemble.models]
     weights = np.array(QUICK.ensemble.weights) / sum(QUICK.ensemble.weights)
     expected = sum(w * m for w, m in zip(weights, members))
-    assert np.allclose(load_predictor("ensemble", trained["ensemble"][1])(images), expected, atol=1e-4)
+    assert np.allclose(load_predictor("ensemble", trained["ensemble"][1], QUICK)(images), expected, atol=1e-4)
 
 
 def test_resnet_training_is_deterministic(few_faces, tmp_path):
@@ -260,7 +268,7 @@ def test_resnet_with_pseudo_labels_trains_a_labeller_first(few_faces, tmp_path):
 def test_soft_argmax_is_the_expected_cell_centre(normalized):
     import torch
 
-    from stages.lib.models.base import Targets
+    from stages.lib.models.targets import Targets
     from stages.lib.models.resnet.network import soft_argmax
 
     logits = torch.zeros(2, 3, 12, 12)

@@ -13,6 +13,9 @@ import yaml
 
 from conftest import ROOT, YOUTUBE_FACES, Project, environment, make_project
 
+# Trains models or runs DVC: the full tier only (`make test`), not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 pytestmark = pytest.mark.skipif(not YOUTUBE_FACES.exists(), reason="shared real data not present")
 
 TASK = ROOT / "cloud" / "dvc-exp.sky.yaml"
@@ -93,7 +96,7 @@ def test_queued_and_remote_experiments_come_back_from_one_baseline(tmp_path):
     assert status.count("Success") == 2, status
     runs = experiments(home)
     assert {"faces-seed1", "faces-seed2"} <= runs.keys()
-    resnet = [runs[f"faces-seed{seed}"]["metrics/resnet.json"] for seed in (1, 2)]
+    resnet = [runs[f"faces-seed{seed}"]["metrics/evaluate/resnet.json"] for seed in (1, 2)]
     # Both were validated on the real faces' split (32 of the 160), not on the embedded data's (16 of 80).
     assert all(sum(r["faces_by_source"].values()) == 32 for r in resnet), resnet
     assert resnet[0]["rmse"] != resnet[1]["rmse"]  # two seeds, two results: neither overwrote the other
@@ -114,13 +117,13 @@ def test_queued_and_remote_experiments_come_back_from_one_baseline(tmp_path):
 
     home.dvc("exp", "pull", "origin", "seed5-remote")
     runs = experiments(home)
-    assert "seed5-remote" in runs and runs["seed5-remote"]["metrics/resnet.json"]["rmse"] > 0
+    assert "seed5-remote" in runs and runs["seed5-remote"]["metrics/evaluate/resnet.json"]["rmse"] > 0
     diff = home.dvc("metrics", "diff", "HEAD", "seed5-remote").stdout
-    assert "metrics/resnet.json" in diff and "metrics/mean.json" not in diff  # only what the seed moved
+    assert "metrics/evaluate/resnet.json" in diff and "metrics/evaluate/mean.json" not in diff  # only what the seed moved
     home.dvc("exp", "apply", "seed5-remote")  # its outputs came back through the remote, too
     assert "Data and pipelines are up to date" in home.dvc("status").stdout
-    assert json.loads((home.path / "metrics/resnet.json").read_text())["rmse"] == \
-        runs["seed5-remote"]["metrics/resnet.json"]["rmse"]
+    assert json.loads((home.path / "metrics/evaluate/resnet.json").read_text())["rmse"] == \
+        runs["seed5-remote"]["metrics/evaluate/resnet.json"]["rmse"]
 
 
 def test_the_cloud_task_installs_and_runs_the_tested_loop():

@@ -9,7 +9,7 @@ from conftest import params_with
 from stages import predict as predict_stage
 from stages.lib.facegen import Style, draw_face
 from stages.lib.models import train_model
-from stages.lib.models.base import Faces
+from stages.lib.faces import Faces
 from stages.lib.photo import Frame, PhotoError, crop, detect, load_photo, to_uint8
 
 
@@ -96,6 +96,7 @@ def test_unreadable_files_are_named(tmp_path):
         read_photo(tmp_path / "missing.png")
 
 
+@pytest.mark.slow
 def test_batch_goes_on_past_no_face_and_broken_files(photos, mean_model, tmp_path, capsys):
     broken = tmp_path / "notes.png"
     broken.write_text("hello")
@@ -117,6 +118,7 @@ def test_batch_goes_on_past_no_face_and_broken_files(photos, mean_model, tmp_pat
     assert Image.open(out / "astronaut.png.overlay.png").size == (512, 512)
 
 
+@pytest.mark.slow
 def test_batch_fails_only_when_every_photo_fails(photos, mean_model, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 truncated")
@@ -129,6 +131,7 @@ def _predict(mean_model, *args) -> int:
     return predict_stage.main([*map(str, args), "--model", "mean", "--models-dir", str(mean_model)])
 
 
+@pytest.mark.slow
 def test_results_never_replace_a_photo_and_overlays_are_not_reread(photos, mean_model, tmp_path, capsys):
     folder = tmp_path / "mine"
     folder.mkdir()
@@ -142,6 +145,7 @@ def test_results_never_replace_a_photo_and_overlays_are_not_reread(photos, mean_
         "astronaut.png", "astronaut.png.json", "astronaut.png.overlay.png"]
 
 
+@pytest.mark.slow
 def test_photos_sharing_a_stem_or_a_name_keep_a_result_each(photos, mean_model, tmp_path):
     astronaut = Image.open(photos / "astronaut.png")
     (tmp_path / "a").mkdir()
@@ -157,6 +161,7 @@ def test_photos_sharing_a_stem_or_a_name_keep_a_result_each(photos, mean_model, 
     assert json.loads((out / "dupname-2.png.json").read_text())["width"] == 256
 
 
+@pytest.mark.slow
 def test_out_naming_an_input_or_a_file_is_refused_in_one_line(photos, mean_model, tmp_path, capsys):
     photo = tmp_path / "x.png"
     photo.write_bytes((photos / "astronaut.png").read_bytes())
@@ -196,6 +201,7 @@ def test_to_uint8_stretches_only_ranges_beyond_a_byte():
     assert to_uint8(np.array([[np.nan, np.nan]], np.float32)).tolist() == [[0, 0]]
 
 
+@pytest.mark.slow
 def test_overlay_keeps_the_photos_colours_and_numbers_faces(photos, mean_model, tmp_path):
     out = tmp_path / "out"
     assert _predict(mean_model, photos / "pair.jpg", "--out", out, "--labels") == 0
@@ -244,6 +250,7 @@ def test_the_profile_cascade_finds_a_face_the_frontal_one_misses():
     assert mirrored[0][0][0] == grey.shape[1] - x - w
 
 
+@pytest.mark.slow
 def test_detections_whose_spread_says_no_face_are_dropped_or_kept_marked(photos, mean_model):
     """A face's score is its keypoints' mean spread: above the model's line the detection is
     dropped, or with keep_non_faces kept, marked and drawn in grey."""
@@ -279,6 +286,7 @@ def test_detections_whose_spread_says_no_face_are_dropped_or_kept_marked(photos,
     assert np.abs(picture[y, x + w // 2].astype(int) - NON_FACE_COLOUR).max() < 8  # its box's top edge: grey
 
 
+@pytest.mark.slow
 def test_a_photo_left_with_no_face_gives_an_empty_result_with_a_confidence(photos, mean_model):
     """With a model that has a confidence, a photo with no detection, or whose every detection is
     dropped, gives a result of no faces (it crashed on the empty (0, 15) spreads)."""

@@ -7,6 +7,9 @@ import pytest
 from conftest import YOUTUBE_FACES, make_project
 from stages.lib.io import load_npz
 
+# Trains models or runs DVC: the full tier only (`make test`), not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 DATA_STAGES = ("generate", "prepare", "split")
 
 

@@ -12,11 +12,14 @@ import pytest
 
 from conftest import Project, environment, make_project
 from stages.lib.io import load_npz
-from stages.lib.models import MODELS
+from stages.lib.models import MODELS, trained_models
 from stages.lib.submission import check_submission
 
-ALL_STAGES = {"check", "generate", "prepare", "split", *(f"train@{m}" for m in MODELS if m != "ensemble"),
-              "train_ensemble", *(f"evaluate@{m}" for m in MODELS), "compare", "submit", "photos", "predict"}
+# Trains models or runs DVC: the full tier only (`make test`), not `make test-fast`.
+pytestmark = pytest.mark.slow
+
+ALL_STAGES = {"check", "generate", "prepare", "split", *(f"train@{m}" for m in trained_models()),
+              *(f"evaluate@{m}" for m in trained_models()), "evaluate_ensemble", "compare", "submit", "photos", "predict"}
 OUTPUTS = ("data/checked.txt", "data/raw/sample", "data/prepared", "data/split", "models", "logs", "evaluation", "submissions",
            "data/photos")
 
@@ -56,11 +59,11 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
     assert (project.path / "submissions/best.csv").read_text() == \
         (project.path / f"submissions/{summary['best']}.csv").read_text()
     for name in ("resnet", "cnn"):  # timings are kept out of the compared metrics
-        summary_keys = json.loads((project.path / f"models/{name}/train.json").read_text()).keys()
+        summary_keys = json.loads((project.path / f"metrics/train/{name}.json").read_text()).keys()
         assert "val_rmse" in summary_keys and not {"images_per_s", "train_seconds"} & summary_keys
         assert json.loads((project.path / f"logs/{name}/timing.json").read_text())["images_per_s"] > 0
     for name in MODELS:
-        metrics = json.loads((project.path / f"metrics/{name}.json").read_text())
+        metrics = json.loads((project.path / f"metrics/evaluate/{name}.json").read_text())
         assert len(metrics["per_keypoint"]) == 15 and metrics["labelled_values"] > 0
         assert (project.path / f"evaluation/{name}/faces.png").read_bytes()[:4] == b"\x89PNG"
     photo = json.loads((project.path / "evaluation/photos/astronaut.png.json").read_text())
@@ -76,7 +79,8 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
         assert result["confidence"]["kind"] == ("heatmap_spread" if model == "resnet" else None)
         assert ("face_score" in result["faces"][0]) == (model == "resnet")
     shown = project.dvc("metrics", "show").stdout
-    assert all(f"metrics/{name}.json" in shown for name in MODELS)
+    assert all(f"metrics/evaluate/{name}.json" in shown for name in MODELS)
+    assert all(f"metrics/train/{name}.json" in shown for name in trained_models())
     html = project.dvc("plots", "show", "-o", "plots-html").stdout
     assert "plots-html" in html and (project.path / "plots-html/index.html").exists()
 
@@ -86,10 +90,9 @@ def test_editing_resnet_params_reruns_only_the_resnet_chain(project):
     rerun = ran(project.dvc("repro").stdout)
     assert "train@resnet" in rerun and "evaluate@resnet" in rerun
     # The ensemble contains the ResNet, and the photos stage runs the ensemble.
-    assert rerun <= {"train@resnet", "evaluate@resnet", "train_ensemble", "evaluate@ensemble", "compare",
-                     "submit", "predict"}
+    assert rerun <= {"train@resnet", "evaluate@resnet", "evaluate_ensemble", "compare", "submit", "predict"}
     diff = project.dvc("metrics", "diff").stdout
-    assert "metrics/resnet.json" in diff and "metrics/cnn.json" not in diff
+    assert "metrics/evaluate/resnet.json" in diff and "metrics/evaluate/cnn.json" not in diff
 
 
 def test_a_retrain_that_reproduces_the_weights_reruns_nothing_downstream(project):
@@ -106,7 +109,7 @@ def test_killed_training_keeps_the_previous_model_and_repro_recovers(project):
     before = digest(project, "models/resnet")
     project.set_params({"resnet": {"epochs": 30}})
     process = subprocess.Popen([sys.executable, "-m", "stages.train", "resnet", "data/split", "models/resnet",
-                                "logs/resnet"], cwd=project.path,
+                                "logs/resnet", "metrics/train/resnet.json"], cwd=project.path,
                                env=environment(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in process.stdout:
         if line.startswith("resnet epoch 1:"):
@@ -125,9 +128,9 @@ def test_experiments_run_and_show(project):
     project.dvc("exp", "run", "-S", "resnet.lr=0.003", "-n", "lr3")
     shown = json.loads(project.dvc("exp", "show", "--json").stdout)
     text = json.dumps(shown)
-    assert '"lr3"' in text and '"metrics/resnet.json"' in text
+    assert '"lr3"' in text and '"metrics/evaluate/resnet.json"' in text
     diff = project.dvc("metrics", "diff").stdout  # the workspace now holds lr3's results
-    assert "metrics/resnet.json" in diff and "rmse" in diff
+    assert "metrics/evaluate/resnet.json" in diff and "rmse" in diff
 
 
 def test_remote_push_wipe_pull(project, tmp_path):
@@ -140,3 +143,67 @@ def test_remote_push_wipe_pull(project, tmp_path):
     project.dvc("pull")
     assert "Data and pipelines are up to date" in project.dvc("status").stdout
     assert np.load(project.path / "data/split/val.npz")["images"].shape[1:] == (96, 96)
+
+
+TOY_MODULE = '''"""Model `toy`: every face gets the median of each keypoint's labels, moved by shift_px."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..io import load_npz, save_npz
+from ..metrics import rmse
+
+
+def train(params, train, val, out_dir, on_epoch):
+    median = (np.nanmedian(train.keypoints, axis=0) + params.shift_px).astype(np.float32)
+    save_npz(Path(out_dir) / "model.npz", median=median)
+    score = rmse(np.tile(median, (len(val), 1)), val.keypoints)
+    on_epoch(0, {"val/rmse": score})
+    return {"val_rmse": score, "epochs": 0}
+
+
+def load(model_dir):
+    median = load_npz(Path(model_dir) / "model.npz")["median"]
+    return lambda images, four_point=None: np.tile(median, (len(images), 1))
+'''
+
+TOY_PARAMS = '''
+
+@dataclasses.dataclass(frozen=True)
+class ToyParams(ModelParams):
+    shift_px: float
+'''
+
+
+def test_a_new_model_is_a_module_its_params_and_one_registration(tmp_path):
+    """A toy model added the documented way (docs/architecture.md) is trained, evaluated, compared
+    and submitted by `dvc repro` with no other change."""
+    project = make_project(tmp_path / "project")
+    (project.path / "stages/lib/models/toy.py").write_text(TOY_MODULE)
+    params_py = project.path / "stages/lib/params.py"
+    params_py.write_text(params_py.read_text() + TOY_PARAMS)
+    registry = project.path / "stages/lib/models/__init__.py"
+    text = registry.read_text()
+    text = text.replace("ResNetParams\n", "ResNetParams, ToyParams\n", 1)
+    text = text.replace('    Model("cnn", "cnn", CnnParams),\n', '    Model("cnn", "cnn", CnnParams),\n    Model("toy", "toy", ToyParams),\n')
+    registry.write_text(text)
+    with open(project.path / "params.yaml", "a") as handle:
+        handle.write("toy:\n  shift_px: 0.5\n")
+    dvc_yaml = project.path / "dvc.yaml"
+    dvc_yaml.write_text(dvc_yaml.read_text().replace("      cnn: stages/lib/models/cnn\n",
+                                                     "      cnn: stages/lib/models/cnn\n      toy: stages/lib/models/toy.py\n"))
+    assert "toy" in registry.read_text() and "toy" in dvc_yaml.read_text()
+    project.commit("a toy model")
+    out = project.dvc("repro").stdout
+    assert {"train@toy", "evaluate@toy", "compare", "submit"} <= ran(out)
+    metrics = json.loads((project.path / "metrics/evaluate/toy.json").read_text())
+    assert metrics["model"] == "toy" and metrics["rmse"] > 0
+    assert json.loads((project.path / "metrics/train/toy.json").read_text())["val_rmse"] > 0
+    assert "toy" in json.loads((project.path / "metrics/summary.json").read_text())["ranking"]
+    lookup = load_npz(project.path / "data/prepared/lookup.npz")
+    assert check_submission(project.path / "submissions/toy.csv", lookup["row_ids"]) == len(lookup["row_ids"])
+    # Its section is a params dependency like any model's: an experiment on it reruns its chain only.
+    rerun = ran(project.dvc("exp", "run", "-S", "toy.shift_px=3.0").stdout)
+    assert {"train@toy", "evaluate@toy"} <= rerun and not {"train@resnet", "train@cnn"} & rerun

@@ -69,6 +69,7 @@ def test_assignments_parse_like_dvc_set_flags():
         parse_assignment("resnet.lr")
 
 
+@pytest.mark.slow
 def test_real_profile_is_valid_and_changes_what_it_says():
     profile = load_profile(ROOT / "profiles" / "real.yaml")
     params = parse_params(merge(params_yaml(), profile))
@@ -86,6 +87,7 @@ def run_profile(cwd, *args):
                           capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_profile_cli_applies_atomically_and_rejects_bad_keys(tmp_path):
     (tmp_path / "stages").symlink_to(ROOT / "stages")
     (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())

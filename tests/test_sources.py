@@ -9,7 +9,7 @@ from stages.lib.facegen import make_sample_data
 from stages.lib.kaggle_csv import read_lookup_csv
 from stages.lib.keypoints import COLUMNS, flip_keypoints
 from stages.lib.models import load_predictor, train_model
-from stages.lib.models.base import Faces
+from stages.lib.faces import Faces
 from stages.lib.sources import (CORE_INDICES, four_point_faces, four_point_requests, from_source_layout,
                                 to_source_layout)
 
@@ -101,6 +101,7 @@ def test_pseudo_labels_fill_each_source_from_its_own_outputs():
     assert np.allclose(filled.keypoints[~labelled], np.broadcast_to(expected, (5, 38))[~labelled])
 
 
+@pytest.mark.slow
 def test_a_source_aware_resnet_learns_both_conventions_from_the_same_faces(tmp_path):
     """The 4-point rows' nose is 6 px lower and bottom lip 6 px higher, as in Kaggle's data: the
     source-aware network predicts each face's points in the convention it is asked for."""
@@ -122,6 +123,7 @@ def test_a_source_aware_resnet_learns_both_conventions_from_the_same_faces(tmp_p
     assert abs(difference[LEFT_EYE_X]) < 1.5
 
 
+@pytest.mark.slow
 def test_the_mean_baseline_with_sources_gives_each_source_its_own_mean(tmp_path):
     keypoints = two_sources()
     faces = Faces(np.zeros((5, 96, 96), np.uint8), keypoints)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .keypoints import KEYPOINTS, Predictor
 from .metrics import keypoint_metrics, per_face_rmse, rmse
-from .models.base import Faces
+from .faces import Faces
 from .overlay import draw_face, encode_png, grid
 from .params import EvaluateParams
 from .sources import SOURCES, face_sources, four_point_faces, four_point_requests, label_sources

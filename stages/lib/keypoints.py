@@ -85,3 +85,11 @@ def flip_keypoints(keypoints: np.ndarray, width: int = IMAGE_SIZE) -> np.ndarray
     flipped = np.array(keypoints, dtype=np.float32, copy=True)
     flipped[..., 0::2] = (width - 1) - flipped[..., 0::2]
     return flipped[..., _FLIP_COLUMNS_BY_WIDTH[flipped.shape[-1]]]
+
+
+def mean_keypoints(keypoints: np.ndarray) -> np.ndarray:
+    """(30,) mean of each column over the rows where it is labelled."""
+    counts = (~np.isnan(keypoints)).sum(axis=0)
+    if (counts == 0).any():
+        raise ValueError("some keypoint has no label in the training data")
+    return np.nanmean(keypoints, axis=0).astype(np.float32)

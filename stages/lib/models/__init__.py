@@ -8,8 +8,9 @@ dict` and `load(model_dir) -> Predictor` (`predict(images, four_point=None)`, se
 summary's optional `timing` entry (seconds, speed) is kept apart from the compared metrics.
 
 The registration names the params class of its section; `params.Params` gets one field per
-registration, so `params.yaml` must have the section, and nothing else lists the models: dvc.yaml's
-stages iterate over `dvc.yaml`'s `vars` list, which tests/test_dvc_yaml.py keeps equal to this one.
+registration, so `params.yaml` must have the section. dvc.yaml names the trained models once, in
+its `vars` (tests/test_dvc_yaml.py keeps that list equal to this one); every stage iterates over
+it or depends on a folder. The ensemble is trained by no stage: it averages what `models/` holds.
 Params classes live in `params.py`, apart from the models' code, so that reading params never
 imports a framework and each training stage depends on its own model's code only. Modules are
 imported on demand, so that using the PyTorch models never loads TensorFlow and vice versa.
@@ -21,8 +22,13 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
+from typing import TYPE_CHECKING
+
 from ..params import CnnParams, EnsembleParams, MeanParams, ModelParams, Params, PatchParams, ResNetParams
-from .base import Faces, Predictor
+
+if TYPE_CHECKING:  # for annotations only: reading params (which imports this registry) stays light
+    from ..faces import Faces
+    from ..keypoints import Predictor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +36,7 @@ class Model:
     name: str  # its section of params.yaml, its stages' key in dvc.yaml
     module: str  # its code: stages/lib/models/<module>(.py)
     params: type[ModelParams]  # its section's class
+    trained: bool = True  # False: it combines the trained models in models/ and has no folder of its own
 
     def load_module(self) -> ModuleType:
         return importlib.import_module(f"{__name__}.{self.module}")
@@ -40,7 +47,7 @@ MODELS: dict[str, Model] = {model.name: model for model in (
     Model("patch", "patch", PatchParams),
     Model("resnet", "resnet", ResNetParams),
     Model("cnn", "cnn", CnnParams),
-    Model("ensemble", "ensemble", EnsembleParams),  # averages trained models; listed last
+    Model("ensemble", "ensemble", EnsembleParams, trained=False),  # params.ensemble's average of the others
 )}
 
 
@@ -50,8 +57,18 @@ def entry(name: str) -> Model:
     return MODELS[name]
 
 
+def trained_models() -> list[str]:
+    """The models that `train` trains, each into a folder of its own: dvc.yaml's `trained`."""
+    return [name for name, model in MODELS.items() if model.trained]
+
+
+def model_dir(models_dir: Path, name: str) -> Path:
+    """Where model `name` is loaded from: its folder; for a combining model, the folder of them all."""
+    return Path(models_dir) / name if entry(name).trained else Path(models_dir)
+
+
 def with_members(name: str, params: Params) -> list[str]:
-    """`name`, and for the ensemble the models it averages: what training or loading it runs."""
+    """`name`, and for the ensemble the models it averages: what loading it runs."""
     return [name, *params.ensemble.models] if name == "ensemble" else [name]
 
 
@@ -61,12 +78,21 @@ def loaded_modules(name: str, params: Params) -> set[str]:
 
 
 def train_model(name: str, params: Params, train: Faces, val: Faces, out_dir: Path, on_epoch) -> dict:
+    if not entry(name).trained:
+        raise ValueError(f"model {name!r} is not trained: it combines the trained models (load_predictor)")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return entry(name).load_module().train(params.model(name), train, val, out_dir, on_epoch)
 
 
-def load_predictor(name: str, model_dir: Path) -> Predictor:
-    return entry(name).load_module().load(model_dir)
+def load_predictor(name: str, model_dir: Path, params: Params | None = None) -> Predictor:
+    """A trained model from its folder; a combining one (the ensemble) from the folder of the
+    trained models, as `params` (its section) says."""
+    module = entry(name).load_module()
+    if entry(name).trained:
+        return module.load(model_dir)
+    if params is None:
+        raise ValueError(f"model {name!r} is loaded with its params (it combines other models)")
+    return module.load(model_dir, params.model(name))
 
 
 def load_confidence(name: str, model_dir: Path):

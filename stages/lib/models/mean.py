@@ -14,7 +14,9 @@ from ..keypoints import N_COLUMNS
 from ..metrics import rmse
 from ..params import MeanParams
 from ..sources import four_point_faces, from_source_layout, to_source_layout
-from .base import EpochCallback, Faces, Predictor, mean_keypoints
+from ..faces import Faces
+from ..keypoints import Predictor, mean_keypoints
+from .training import EpochCallback
 
 
 def fit(params: MeanParams, keypoints: np.ndarray) -> np.ndarray:

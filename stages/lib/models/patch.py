@@ -15,7 +15,9 @@ from ..io import load_npz, save_npz
 from ..keypoints import N_KEYPOINTS
 from ..metrics import rmse
 from ..params import PatchParams
-from .base import EpochCallback, Faces, Predictor, mean_keypoints
+from ..faces import Faces
+from ..keypoints import Predictor, mean_keypoints
+from .training import EpochCallback
 
 _CHUNK = 256
 

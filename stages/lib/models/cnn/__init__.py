@@ -33,7 +33,10 @@ from ...errors import UserError
 from ...io import load_npz, save_npz
 from ...metrics import rmse
 from ...params import CnnParams
-from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads, epoch_order
+from ...faces import Faces
+from ...keypoints import Predictor
+from ..targets import Targets
+from ..training import EpochCallback, cpu_threads, epoch_order
 
 # TensorFlow's C++ graph-optimiser messages would bury the one line per epoch; the level must
 # be set before TensorFlow is first imported. Set the variable yourself to see them.

@@ -27,7 +27,10 @@ from ...metrics import rmse
 from ...params import ResNetParams
 from ...sources import four_point_faces, from_source_layout, to_source_layout
 from ...tta import with_flip_averaging, with_mirror_offsets
-from ..base import EpochCallback, Faces, Predictor, Targets, cpu_threads
+from ...faces import Faces
+from ...keypoints import Predictor
+from ..targets import Targets
+from ..training import EpochCallback, cpu_threads
 from .loop import NetworkResult, architecture, build, device, predict_array, spread_array, train_network
 from .network import ResNet
 

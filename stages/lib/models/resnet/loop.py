@@ -20,7 +20,9 @@ from ...keypoints import N_COLUMNS
 from ...metrics import rmse
 from ...params import ResNetParams
 from ...sources import SOURCE_COLUMNS, SOURCES
-from ..base import EpochCallback, Faces, Targets, epoch_order
+from ...faces import Faces
+from ..targets import Targets
+from ..training import EpochCallback, epoch_order
 from .losses import heatmap_divergence, masked_loss
 from .network import ResNet, cell_centres, soft_argmax
 

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ...keypoints import IMAGE_SIZE, N_KEYPOINTS
-from ..base import Targets
+from ..targets import Targets
 
 CHANNELS = (32, 64, 128, 256, 512)
 
