@@ -116,6 +116,7 @@ def offset_sources(tmp_path_factory):
     return val, load_predictor("resnet", out), log
 
 
+@pytest.mark.slow
 def test_a_resnet_learns_each_sources_offset_and_saves_it(offset_sources):
     val, predict, log = offset_sources
     learned = log[-1]["mirror_offset_px/15-point"], log[-1]["mirror_offset_px/4-point"]
@@ -128,6 +129,7 @@ def test_a_resnet_learns_each_sources_offset_and_saves_it(offset_sources):
     assert np.allclose(offsets[1, others], learned[0], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_flip_averaging_keeps_each_source_in_its_convention(offset_sources):
     val, predict, _ = offset_sources
     four = four_point_faces(val.keypoints)

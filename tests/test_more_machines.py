@@ -14,9 +14,8 @@ import yaml
 from conftest import ROOT, YOUTUBE_FACES, Project, environment, make_project
 
 # Trains models or runs DVC: the full tier only (`make test`), not `make test-fast`.
-pytestmark = pytest.mark.slow
-
-pytestmark = pytest.mark.skipif(not YOUTUBE_FACES.exists(), reason="shared real data not present")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not YOUTUBE_FACES.exists(), reason="shared real data not present")]
 
 TASK = ROOT / "cloud" / "dvc-exp.sky.yaml"
 
