@@ -27,7 +27,8 @@ from stages.lib.confidence import face_score, grey_pictures, non_face_crops  # n
 from stages.lib.io import load_npz  # noqa: E402
 from stages.lib.kaggle_csv import read_test_csv  # noqa: E402
 from stages.lib.models import load_confidence  # noqa: E402
-from stages.lib.photo import Frame, crop, detect  # noqa: E402
+from stages.lib.photo.detect import detect  # noqa: E402
+from stages.lib.photo.frame import Frame, crop  # noqa: E402
 
 FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15" / "test.csv"
 

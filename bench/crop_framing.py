@@ -2,7 +2,7 @@
 
 Each real face from ../shared/data is enlarged 3x and padded, the Haar cascade that the photo
 path uses runs on it, and the 96x96 square is expressed in units of the detected box: its
-side / box width and its centre offset / box width. stages/lib/photo.py uses these figures
+side / box width and its centre offset / box width. stages/lib/photo/frame.py uses these figures
 (FRAME_SCALE, a scale about the box's centre) to crop faces out of photos the way Kaggle's were cropped.
 
 usage: python bench/crop_framing.py [--faces 600]    (about 1 minute on 2 cores)
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
-from stages.lib.photo import cascade  # noqa: E402
+from stages.lib.photo.detect import cascade  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 ENLARGE, PAD = 3, 120

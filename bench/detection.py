@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from stages.lib.confidence import NON_FACE_PICTURES  # noqa: E402
 from stages.lib.kaggle_csv import read_test_csv  # noqa: E402
-from stages.lib.photo import detect  # noqa: E402
+from stages.lib.photo.detect import detect  # noqa: E402
 
 FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15" / "test.csv"
 HUMAN = {"astronaut", "camera"}  # the bundled pictures that do show a person's face

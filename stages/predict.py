@@ -28,7 +28,9 @@ from .lib.errors import UserError
 from .lib.io import atomic_file
 from .lib.models import MODELS, load_confidence, load_predictor, model_dir
 from .lib.params import Params, load_params
-from .lib.photo import PhotoError, find_keypoints, load_photo, overlay_png
+from .lib.photo.draw import overlay_png
+from .lib.photo.find import find_keypoints
+from .lib.photo.read import PhotoError, load_photo
 from .lib.tta import with_flip_averaging
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}

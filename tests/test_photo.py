@@ -10,7 +10,9 @@ from stages import predict as predict_stage
 from stages.lib.facegen import Style, draw_face
 from stages.lib.models import train_model
 from stages.lib.faces import Faces
-from stages.lib.photo import Frame, PhotoError, crop, detect, load_photo, to_uint8
+from stages.lib.photo.detect import detect
+from stages.lib.photo.frame import Frame, crop
+from stages.lib.photo.read import PhotoError, load_photo, to_uint8
 
 
 def read_photo(path):
@@ -216,7 +218,8 @@ def test_overlay_keeps_the_photos_colours_and_numbers_faces(photos, mean_model, 
 
 
 def test_markers_scale_with_the_face_box():
-    from stages.lib.photo import POINT_COLOUR, PhotoFaces, overlay_png
+    from stages.lib.photo.draw import POINT_COLOUR, overlay_png
+    from stages.lib.photo.result import PhotoFaces
 
     def marker_pixels(box_width: int) -> int:
         side = box_width * 3
@@ -235,7 +238,7 @@ def test_the_profile_cascade_finds_a_face_the_frontal_one_misses():
     profile one on the mirrored photo and mapped back onto his head."""
     from skimage import data
 
-    from stages.lib.photo import cascade, detect
+    from stages.lib.photo.detect import cascade
 
     grey = data.camera()
     min_side = max(24, min(grey.shape) // 20)
@@ -256,7 +259,8 @@ def test_detections_whose_spread_says_no_face_are_dropped_or_kept_marked(photos,
     dropped, or with keep_non_faces kept, marked and drawn in grey."""
     from stages.lib.confidence import Confidence
     from stages.lib.models import load_predictor
-    from stages.lib.photo import NON_FACE_COLOUR, find_keypoints, load_photo, overlay_png
+    from stages.lib.photo.draw import NON_FACE_COLOUR, overlay_png
+    from stages.lib.photo.find import find_keypoints
 
     grey, rgb = load_photo(photos / "pair.jpg")
     predict = load_predictor("mean", mean_model / "mean")
@@ -292,7 +296,8 @@ def test_a_photo_left_with_no_face_gives_an_empty_result_with_a_confidence(photo
     dropped, gives a result of no faces (it crashed on the empty (0, 15) spreads)."""
     from stages.lib.confidence import Confidence
     from stages.lib.models import load_predictor
-    from stages.lib.photo import find_keypoints, load_photo, overlay_png
+    from stages.lib.photo.draw import overlay_png
+    from stages.lib.photo.find import find_keypoints
 
     predict = load_predictor("mean", mean_model / "mean")
     doubtful = Confidence(lambda crops: np.full((len(crops), 15), 11.0, np.float32), face_limit=10.0)

@@ -12,7 +12,7 @@ import numpy as np
 from .keypoints import KEYPOINTS, Predictor
 from .metrics import keypoint_metrics, per_face_rmse, rmse
 from .faces import Faces
-from .overlay import draw_face, encode_png, grid
+from .pictures import encode_png, face_tile, grid
 from .params import EvaluateParams
 from .sources import SOURCES, face_sources, four_point_faces, four_point_requests, label_sources
 from .tta import flip_average, mirrored_prediction, with_flip_averaging, with_test_time_augmentation, zoom_average
@@ -69,10 +69,10 @@ def predict_test(predict: Predictor, images: np.ndarray, image_ids: np.ndarray, 
 
 def pictures(val: Faces, predictions: np.ndarray, n_faces: int) -> tuple[bytes, bytes]:
     """PNGs of the first n_faces validation faces and of the ten worst (predicted red, truth green)."""
-    faces = [draw_face(val.images[i], predictions[i], val.keypoints[i]) for i in range(min(n_faces, len(predictions)))]
+    faces = [face_tile(val.images[i], predictions[i], val.keypoints[i]) for i in range(min(n_faces, len(predictions)))]
     errors = per_face_rmse(predictions, val.keypoints)
     worst = np.argsort(-errors, kind="stable")[:10]
-    worst_tiles = [draw_face(val.images[i], predictions[i], val.keypoints[i],
+    worst_tiles = [face_tile(val.images[i], predictions[i], val.keypoints[i],
                              f"id {val.image_ids[i]}  rmse {errors[i]:.2f}") for i in worst]
     return encode_png(grid(faces)), encode_png(grid(worst_tiles, columns=5))
 

@@ -7,7 +7,7 @@ import numpy as np
 SCALE = 3
 
 
-def draw_face(image: np.ndarray, predicted: np.ndarray, truth: np.ndarray | None = None,
+def face_tile(image: np.ndarray, predicted: np.ndarray, truth: np.ndarray | None = None,
               label: str | None = None) -> np.ndarray:
     """BGR picture of one 96x96 face, enlarged SCALE times."""
     big = cv2.resize(image, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_NEAREST)

@@ -1,0 +1,48 @@
+"""One photo's faces, boxes and keypoints in photo pixels, and the JSON a user gets."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..confidence import face_score
+from ..keypoints import IMAGE_SIZE, KEYPOINTS
+from .frame import FRAME_SCALE
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoFaces:
+    path: str
+    width: int
+    height: int
+    boxes: list[tuple[int, int, int, int]]
+    keypoints: np.ndarray  # (faces, 30) in photo pixels
+    detectors: list[str]  # per face: frontal, profile or profile_mirrored
+    spreads: np.ndarray | None = None  # (faces, 15) px on the 96x96 face; None: the model has none
+    face_limit: float | None = None  # the model's line: a face scoring above it is "not a face"
+    dropped: int = 0  # detections whose score said "not a face"
+
+    def is_face(self) -> list[bool]:
+        if self.spreads is None:
+            return [True] * len(self.boxes)
+        return [bool(s <= self.face_limit) for s in face_score(self.spreads)]
+
+    def as_json(self, model: str) -> dict:
+        faces, is_face = [], self.is_face()
+        for number, (b, k, detector) in enumerate(zip(self.boxes, self.keypoints, self.detectors), start=1):
+            face = {"face": number, "detector": detector, "box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
+                    "keypoints": {name: [round(float(k[2 * i]), 2), round(float(k[2 * i + 1]), 2)]
+                                  for i, name in enumerate(KEYPOINTS)}}
+            if self.spreads is not None:
+                to_photo = b[2] * FRAME_SCALE / IMAGE_SIZE  # crop pixels -> photo pixels
+                spreads = self.spreads[number - 1]
+                face["spread"] = {name: round(float(v * to_photo), 2) for name, v in zip(KEYPOINTS, spreads)}
+                face["face_score"] = round(float(face_score(spreads[None])[0]), 3)
+                face["is_face"] = is_face[number - 1]
+            faces.append(face)
+        if self.spreads is None:
+            confidence = {"kind": None, "reason": f"model {model!r} predicts points, not a distribution per keypoint"}
+        else:
+            confidence = {"kind": "heatmap_spread", "face_limit": round(self.face_limit, 3), "dropped_faces": self.dropped}
+        return {"photo": self.path, "width": self.width, "height": self.height, "model": model,
+                "confidence": confidence, "faces": faces}
