@@ -96,7 +96,8 @@ def seed_setup(train: Faces, val: Faces, epochs: int, stem_stride: int) -> dict:
 
 def seed_cnn_setup(train: Faces, val: Faces, epochs: int) -> dict:
     """Plain `model.fit` on float64 arrays, as the seeds trained their Keras CNN."""
-    from stages.lib.models.cnn import build, configure
+    from stages.lib.models.cnn.loop import configure
+    from stages.lib.models.cnn.network import build
     from stages.lib.models.cnn.losses import masked_loss as keras_masked_loss
 
     import keras

@@ -102,7 +102,7 @@ def layout_predictor(saved: dict) -> Predictor:
 
 def predictor(saved: dict) -> Predictor:
     predict = layout_predictor(saved)
-    if not saved.get("sources"):
+    if not saved["sources"]:
         return predict
 
     def offsets(faces: int, four_point: np.ndarray | None = None) -> np.ndarray:
