@@ -1,5 +1,6 @@
 """Every registered model trains on tiny data and beats the mean baseline; training is seeded."""
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -352,3 +353,19 @@ def test_only_the_heatmap_resnet_reports_a_spread_and_it_grows_off_faces(trained
     assert np.median(off_faces) > np.percentile(face_score(on_faces), 95)
     assert np.mean(face_score(on_faces) <= confidence.face_limit) > 0.95
     assert np.mean(off_faces > confidence.face_limit) > 0.8
+
+
+@pytest.mark.parametrize("name, file", [("resnet", "model.pt"), ("cnn", "weights.npz"), ("cnn", "config.json"),
+                                        ("mean", "model.npz")])
+def test_a_damaged_model_file_is_named_with_what_to_do(trained, name, file, tmp_path):
+    import shutil
+
+    from stages.lib.errors import UserError
+
+    folder = tmp_path / name
+    shutil.copytree(trained[name][1], folder)
+    data = (folder / file).read_bytes()
+    for damage in (data[:len(data) // 2], b"garbage" * 10):  # truncated, overwritten
+        (folder / file).write_bytes(damage)
+        with pytest.raises(UserError, match=rf"^{re.escape(str(folder / file))}: cannot be read .*rerun `dvc repro`"):
+            load_predictor(name, folder)

@@ -13,6 +13,8 @@ from typing import Iterator
 
 import numpy as np
 
+from .errors import UserError
+
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -90,9 +92,24 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
         handle.write(npz_bytes(arrays))
 
 
+class DamagedFileError(UserError):
+    """An output of the pipeline that cannot be read back: truncated, overwritten or not ours."""
+
+
+def damaged(path: str | os.PathLike, error: Exception) -> DamagedFileError:
+    return DamagedFileError(f"{path}: cannot be read ({error.__class__.__name__}: truncated or overwritten?); "
+                            "rerun `dvc repro` (or `dvc pull`) to rebuild it")
+
+
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as archive:
-        return {name: archive[name] for name in archive.files}
+    """Every array of an .npz file we wrote; a damaged file is a DamagedFileError naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, ValueError, EOFError, KeyError, OSError) as error:
+        raise damaged(path, error) from None
 
 
 def save_json(path: str | os.PathLike, obj) -> None:

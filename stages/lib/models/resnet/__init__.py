@@ -28,6 +28,7 @@ from ...params import ResNetParams
 from ...sources import four_point_faces, from_source_layout, to_source_layout
 from ...tta import with_flip_averaging, with_mirror_offsets
 from ...faces import Faces
+from ...io import damaged
 from ...keypoints import Predictor
 from ..targets import Targets
 from ..training import EpochCallback, cpu_threads
@@ -138,5 +139,20 @@ def load_confidence(model_dir: Path) -> Confidence | None:
     return Confidence(spreader(saved), float(saved["face_limit"]))
 
 
+# What every saved model holds (loop.architecture's keys and the weights); a file without one is
+# not this version's.
+SAVED_KEYS = {"stem_stride", "head", "normalize_targets", "heatmap_reg", "shortcut", "sources", "fine_heatmaps",
+              "mirror_offsets", "state_dicts"}
+
+
 def _saved(model_dir: Path) -> dict:
-    return torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True)
+    path = Path(model_dir) / "model.pt"
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(saved, dict) or SAVED_KEYS - saved.keys():
+            raise KeyError(sorted(SAVED_KEYS - set(saved)) if isinstance(saved, dict) else "not a mapping")
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # torch raises RuntimeError, pickle's and zip's errors alike
+        raise damaged(path, error) from None
+    return saved
