@@ -51,6 +51,11 @@ def test_set_flags_round_trip_through_yaml_like_dvc_parses_them():
     # Another kind replaces the mode whole; the same kind is changed key by key.
     assert flags[flags.index("~resnet.loss") + 2] == "+resnet.loss={kind:huber,delta_px:1.5}"
     assert "resnet.schedule.warmup_epochs=0" in flags
+    # A feature switched off and on again: null, then a mapping where params.yaml has null.
+    off = {"resnet": {"head": {"heatmap_reg": None}}}
+    assert apply_flags(base, set_flags(off, base)) == merge(base, off)
+    on = {"resnet": {"head": {"heatmap_reg": {"weight": 2.0, "sigma_px": 4.0}}}}
+    assert apply_flags(merge(base, off), set_flags(on, merge(base, off))) == merge(base, on)
     assert not any(" " in flag for flag in flags)  # `$(python -m stages.profile ...)` splits on spaces
     assert apply_flags(base, flags) == merge(base, profile)
     parse_params(merge(base, profile))

@@ -102,14 +102,17 @@ def set_flags(overrides: dict, base: dict, prefix: str = "") -> list[str]:
 
     A mapping that switches a setting's `kind` in `base` (params.yaml's values) is removed and
     written whole (`-S ~key -S +key={kind:step,...}`): DVC would otherwise merge the old mode's keys in.
+    A mapping where `base` has null is written whole too (`-S key={weight:1.0,...}`).
     """
     flags = []
     for key, value in overrides.items():
         name, old = f"{prefix}{key}", base.get(key) if isinstance(base, dict) else None
-        if switches_kind(old, value):
+        if isinstance(value, dict) and value and not isinstance(old, dict):  # null (or a scalar) -> a mapping
+            flags += ["-S", f"{name}={_flag_value(name, value)}"]
+        elif switches_kind(old, value):
             flags += ["-S", f"~{name}", "-S", f"+{name}={_flag_value(name, value)}"]
         elif isinstance(value, dict) and value:
-            flags += set_flags(value, old if isinstance(old, dict) else {}, name + ".")
+            flags += set_flags(value, old, name + ".")
         else:
             flags += ["-S", f"{name}={_flag_value(name, value)}"]
     return flags
