@@ -52,6 +52,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -104,8 +105,8 @@ def load_youtube(folder: Path, params: Params) -> DataSet:
     train_rows, val_rows = split_indices(arrays["train"]["keypoints"], params.split,
                                          duplicate_groups(arrays["train"]["images"], params.split.duplicate_distance))
     faces = Faces.from_arrays(arrays["train"])
-    with open(folder / "solution.csv", newline="") as handle:
-        solution = {int(row["RowId"]): float(row["Location"]) for row in csv.DictReader(handle)}
+    table = pd.read_csv(folder / "solution.csv")
+    solution = dict(zip(table["RowId"].astype(int), table["Location"].astype(float)))
     return DataSet(folder.name, Faces(faces.images[train_rows], faces.keypoints[train_rows]),
                    Faces(faces.images[val_rows], faces.keypoints[val_rows]),
                    {**arrays["test"], **{f"lookup_{k}": v for k, v in arrays["lookup"].items()},

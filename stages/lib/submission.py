@@ -38,8 +38,11 @@ def build_submission(row_ids: np.ndarray, lookup_image_ids: np.ndarray, features
 
 
 def format_submission(row_ids: np.ndarray, locations: np.ndarray) -> str:
-    lines = [HEADER] + [f"{int(r)},{v:.4f}" for r, v in zip(row_ids, locations)]
-    return "\n".join(lines) + "\n"
+    """Kaggle's `RowId,Location` CSV, locations to 1/10,000 px."""
+    import pandas as pd
+
+    table = pd.DataFrame({"RowId": np.asarray(row_ids, np.int64), "Location": np.asarray(locations, np.float64)})
+    return table.to_csv(index=False, float_format="%.4f", lineterminator="\n")
 
 
 def check_submission(path: str | Path, row_ids: np.ndarray) -> int:
