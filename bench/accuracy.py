@@ -40,7 +40,6 @@ README, "Longer schedules, over seeds") and real.yaml's CNN.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import hashlib
 import json

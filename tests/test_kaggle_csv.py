@@ -1,6 +1,7 @@
 import csv
 import gzip
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -237,3 +238,73 @@ def test_a_corrupt_zip_is_one_clear_error(tmp_path):
     (tmp_path / "training.zip").write_bytes(b"PK\x03\x04 this archive was cut short")
     with pytest.raises(CsvFormatError, match=r"training.zip: not a valid zip archive .*download it again"):
         read_training_csv(tmp_path / "training.csv")
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder"])
+def test_what_is_not_a_regular_file_is_refused_without_reading_it(tmp_path, kind):
+    """A symlink to /dev/zero read without end (MemoryError); a FIFO hung."""
+    import os
+
+    path = tmp_path / "test.csv"
+    if kind == "device":
+        os.symlink("/dev/zero", path)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(CsvFormatError, match=r"test.csv: not a regular file \(a folder, device or pipe\)"):
+        read_test_csv(path)
+
+
+def test_an_endless_line_is_refused_at_its_bound_and_not_quoted(tmp_path):
+    path = tmp_path / "test.csv"
+    path.write_bytes(b"ImageId,Image\n1," + b"7 " * (1 << 20) + b"\n")
+    with pytest.raises(CsvFormatError) as error:
+        read_test_csv(path)
+    assert str(error.value) == f"{path}, line 2: line longer than 1 MB: not one of Kaggle's rows (a row is under 40 KB)"
+
+
+def test_a_long_bad_header_is_cut_and_cr_only_endings_are_named(tmp_path):
+    path = tmp_path / "test.csv"
+    path.write_bytes(b"ImageId," + b",".join(b"column%d" % i for i in range(20000)) + b"\n1,2\n")
+    with pytest.raises(CsvFormatError, match="bad header") as error:
+        read_test_csv(path)
+    assert len(str(error.value)) < 400
+    path.write_bytes(b"ImageId,Image\r1,0 0\r2,0 0\r")
+    with pytest.raises(CsvFormatError, match="line 1: lines end in a lone carriage return"):
+        read_test_csv(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"1_0", "not an integer: '1_0'"),  # Python's int() reads it as 10
+    (b"99999999999999999999", "'99999999999999999999' is out of range [0, 2**63 - 1]"),
+    (b"-3", "'-3' is out of range"),
+])
+def test_ids_are_plain_integers_in_range(tmp_path, text, message):
+    path = tmp_path / "test.csv"
+    path.write_bytes(b"ImageId,Image\n" + text + b"," + b" ".join([b"0"] * 9216) + b"\n")
+    with pytest.raises(CsvFormatError, match=rf"line 2, column 'ImageId': {re.escape(message)}"):
+        read_test_csv(path)
+
+
+def test_a_keypoint_with_an_underscore_is_not_a_number(training_file):
+    lines = training_file.read_text().splitlines()
+    fields = lines[1].split(",")
+    fields[0] = "6_6"
+    lines[1] = ",".join(fields)
+    training_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CsvFormatError, match=r"line 2, column 'left_eye_center_x': not a number: '6_6'"):
+        read_training_csv(training_file)
+
+
+def test_a_symlink_loop_is_not_called_a_missing_file(tmp_path):
+    import os
+
+    from stages.lib.errors import UserError
+    from stages.lib.kaggle_csv import check_raw_dir
+
+    for name in ("training.csv", "test.csv"):
+        (tmp_path / name).write_text("x\n")
+    os.symlink(tmp_path / "IdLookupTable.csv", tmp_path / "IdLookupTable.csv")
+    with pytest.raises(UserError, match="IdLookupTable.csv: a symbolic link loop"):
+        check_raw_dir(tmp_path)

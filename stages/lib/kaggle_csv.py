@@ -10,6 +10,7 @@ memory of the usual per-row `np.fromstring(...)` approach (see bench/prepare.py)
 from __future__ import annotations
 
 import csv
+import os
 import dataclasses
 import zipfile
 from pathlib import Path
@@ -40,6 +41,17 @@ def check_raw_dir(raw_dir: Path) -> None:
     """A clear error, with how to get Kaggle's files, when `raw_dir` (data.raw_dir) lacks any of them."""
     if not raw_dir.is_dir():
         raise UserError(f"data.raw_dir: {raw_dir}: no such folder; " + HOW_TO_GET_KAGGLE.format(dir=raw_dir))
+    for name in RAW_FILES:
+        for path in (raw_dir / name, (raw_dir / name).with_suffix(".zip")):
+            if path.is_symlink() and not path.exists():
+                try:
+                    path.resolve(strict=True)
+                except RuntimeError:  # Python 3.11 raises it for a loop
+                    raise UserError(f"{path}: a symbolic link loop; point it at the file") from None
+                except OSError:
+                    raise UserError(f"{path}: a symbolic link to {os.readlink(path)}, which does not exist") from None
+            if path.exists() and not path.is_file():
+                raise UserError(f"{path}: not a regular file (a folder, device or pipe); put Kaggle's file there")
     missing = [
         name for name in RAW_FILES
         if not (raw_dir / name).exists() and not (raw_dir / name).with_suffix(".zip").exists()
@@ -75,7 +87,9 @@ def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list]]:
     Streaming keeps peak memory near the size of the parsed arrays, not of the file.
     """
     with _open(path) as handle:
-        first = handle.readline()
+        lines = iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b"")
+        first = next(lines, b"")
+        _check_line_length(path, 1, first)
         _check_text(path, first)
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
@@ -83,7 +97,8 @@ def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list]]:
             raise CsvFormatError(path, None, None, "file is empty")
         _check_header(path, first.rstrip(b"\r\n"), header)
         seen = False
-        for number, line in enumerate(handle, start=2):
+        for number, line in enumerate(lines, start=2):
+            _check_line_length(path, number, line)
             line = line.rstrip(b"\r\n")
             if not line.strip():
                 continue
@@ -100,6 +115,17 @@ def _rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list]]:
             yield number, fields
     if not seen:
         raise CsvFormatError(path, None, None, "no data rows after the header")
+
+
+# A row of Kaggle's files is at most about 37 KB (9,216 pixels of up to 3 digits and a space, 30
+# keypoints); lines are read with this bound, so a file of one endless line fails at once.
+MAX_LINE_BYTES = 1 << 20
+
+
+def _check_line_length(path: Path, number: int, line: bytes) -> None:
+    if len(line) > MAX_LINE_BYTES:
+        raise CsvFormatError(path, number, None, f"line longer than {MAX_LINE_BYTES >> 20} MB: not one of Kaggle's rows "
+                                                 "(a row is under 40 KB)")
 
 
 def _quoted_fields(path: Path, line_number: int, line: bytes) -> list[bytes]:
@@ -132,6 +158,8 @@ def _check_text(path: Path, first_line: bytes) -> None:
 def _open(path: Path) -> BinaryIO:
     """The CSV itself, or the member of the same name in the `.zip` Kaggle's download ships."""
     if path.exists():
+        if not path.is_file():
+            raise CsvFormatError(path, None, None, "not a regular file (a folder, device or pipe)")
         return open(path, "rb")
     archive = path.with_suffix(".zip")
     if archive.exists():
@@ -149,7 +177,10 @@ def _open(path: Path) -> BinaryIO:
 
 
 def _check_header(path: Path, header_line: bytes, expected: tuple[str, ...]) -> None:
-    header = tuple(name.strip().strip('"') for name in header_line.decode("utf-8", "replace").split(","))
+    if b"\r" in header_line.rstrip(b"\r\n"):
+        raise CsvFormatError(path, 1, None, "lines end in a lone carriage return (old Mac line endings); "
+                                            "save it with \\n or \\r\\n line endings")
+    header = tuple(name.strip().strip('"')[:40] for name in header_line[:4096].decode("utf-8", "replace").split(",")[:40])
     if header == expected:
         return
     missing = [name for name in expected if name not in header]
@@ -158,7 +189,7 @@ def _check_header(path: Path, header_line: bytes, expected: tuple[str, ...]) -> 
     if missing:
         problems.append(f"missing columns {missing}")
     if extra:
-        problems.append(f"unexpected columns {extra}")
+        problems.append(f"unexpected columns {extra[:5]}" + (f" and {len(extra) - 5} more" if len(extra) > 5 else ""))
     if not problems:
         problems.append(f"columns out of order; expected {list(expected)}")
     raise CsvFormatError(path, 1, None, "bad header: " + "; ".join(problems))
@@ -232,9 +263,11 @@ def _parse_keypoints(path: Path, line: int, fields: list[bytes]) -> list[float]:
             values.append(np.nan)
             continue
         try:
+            if b"_" in text:  # Python reads 1_0 as 10; no CSV writer means that
+                raise ValueError
             value = float(text)
         except ValueError:
-            raise CsvFormatError(path, line, column, f"not a number: {text.decode('utf-8', 'replace')!r}") from None
+            raise CsvFormatError(path, line, column, f"not a number: {_quote(text)}") from None
         if np.isnan(value):  # how pandas' na_rep="NaN" writes a missing keypoint
             values.append(np.nan)
             continue
@@ -261,11 +294,26 @@ def read_training_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return _images(images), np.array(keypoints, np.float32).reshape(-1, len(COLUMNS))
 
 
+# Ids are stored as int64.
+MAX_ID = 2 ** 63 - 1
+
+
+def _quote(text: bytes, limit: int = 60) -> str:
+    """A field as an error line shows it: quoted, cut to `limit` characters."""
+    shown = text.decode("utf-8", "replace")
+    return repr(shown if len(shown) <= limit else shown[:limit] + "...")
+
+
 def _parse_int(path: Path, line: int, column: str, text: bytes) -> int:
     try:
-        return int(text)
+        if b"_" in text:  # Python reads 1_0 as 10; no CSV writer means that
+            raise ValueError
+        value = int(text)
     except ValueError:
-        raise CsvFormatError(path, line, column, f"not an integer: {text.decode('utf-8', 'replace')!r}") from None
+        raise CsvFormatError(path, line, column, f"not an integer: {_quote(text)}") from None
+    if not 0 <= value <= MAX_ID:
+        raise CsvFormatError(path, line, column, f"{_quote(text)} is out of range [0, 2**63 - 1]")
+    return value
 
 
 def read_test_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
