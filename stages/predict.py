@@ -28,9 +28,10 @@ from .lib.errors import UserError
 from .lib.io import atomic_file
 from .lib.models import MODELS, load_confidence, load_predictor, model_dir
 from .lib.params import Params, load_params
-from .lib.photo.draw import overlay_png
+from .lib.photo.draw import is_overlay, overlay_png
 from .lib.photo.find import find_keypoints
 from .lib.photo.read import PhotoError, load_photo
+from .lib.photo.result import is_result
 from .lib.tta import with_flip_averaging
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
@@ -44,12 +45,13 @@ class OutputError(UserError):
 
 
 def expand(inputs: list[str]) -> list[Path]:
-    """Files as given; folders become the photos inside them, sorted, minus this tool's overlays."""
+    """Files as given; folders become the photos inside them, sorted, minus this tool's overlays
+    (known by their mark: a user's own `x.overlay.png` is a photo like any other)."""
     paths = []
     for item in map(Path, inputs):
         if item.is_dir():
-            paths += sorted(p for p in item.iterdir()
-                            if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.endswith(OVERLAY_SUFFIX))
+            paths += sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES
+                            and not (p.name.endswith(OVERLAY_SUFFIX) and is_overlay(p)))
         else:
             paths.append(item)
     return paths
@@ -78,6 +80,8 @@ def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
         for path in pair:
             if path.resolve() in inputs:
                 raise OutputError(f"{path}: the result would replace this input photo; choose another --out")
+            if path.exists() and not (is_result(path) if path.suffix == ".json" else is_overlay(path)):
+                raise OutputError(f"{path}: exists and was not written by this tool; it is kept: choose another --out")
     return pairs
 
 
@@ -117,6 +121,16 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params
     return counts
 
 
+def limit_photo_size(megapixels: float) -> None:
+    """PIL refuses images over twice its MAX_IMAGE_PIXELS and warns over it; refuse over `megapixels`, silently below."""
+    import warnings
+
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = int(megapixels * 1e6 / 2)
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+", help="photo files or folders of photos")
@@ -125,9 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", default=Path("models"), type=Path)
     parser.add_argument("--no-flip-tta", action="store_true", help="skip test-time flip averaging")
     parser.add_argument("--labels", action="store_true", help="write each keypoint's name beside it in the overlay")
+    parser.add_argument("--max-megapixels", type=float, default=179.0,
+                        help="refuse larger photos (a guard against decompression bombs; default 179, PIL's)")
     parser.add_argument("--keep-non-faces", action="store_true",
                         help="keep detections whose keypoints' spread says they are not faces (marked is_face: false)")
     args = parser.parse_args(argv)
+    limit_photo_size(args.max_megapixels)
     photos = expand(args.photos)
     if not photos:
         print("error: no photos found in the given paths", file=sys.stderr)
@@ -145,4 +162,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; the results written so far are kept", file=sys.stderr)
+        sys.exit(130)

@@ -98,7 +98,6 @@ def test_unreadable_files_are_named(tmp_path):
         read_photo(tmp_path / "missing.png")
 
 
-@pytest.mark.slow
 def test_batch_goes_on_past_no_face_and_broken_files(photos, mean_model, tmp_path, capsys):
     broken = tmp_path / "notes.png"
     broken.write_text("hello")
@@ -120,7 +119,6 @@ def test_batch_goes_on_past_no_face_and_broken_files(photos, mean_model, tmp_pat
     assert Image.open(out / "astronaut.png.overlay.png").size == (512, 512)
 
 
-@pytest.mark.slow
 def test_batch_fails_only_when_every_photo_fails(photos, mean_model, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 truncated")
@@ -133,7 +131,6 @@ def _predict(mean_model, *args) -> int:
     return predict_stage.main([*map(str, args), "--model", "mean", "--models-dir", str(mean_model)])
 
 
-@pytest.mark.slow
 def test_results_never_replace_a_photo_and_overlays_are_not_reread(photos, mean_model, tmp_path, capsys):
     folder = tmp_path / "mine"
     folder.mkdir()
@@ -147,7 +144,6 @@ def test_results_never_replace_a_photo_and_overlays_are_not_reread(photos, mean_
         "astronaut.png", "astronaut.png.json", "astronaut.png.overlay.png"]
 
 
-@pytest.mark.slow
 def test_photos_sharing_a_stem_or_a_name_keep_a_result_each(photos, mean_model, tmp_path):
     astronaut = Image.open(photos / "astronaut.png")
     (tmp_path / "a").mkdir()
@@ -163,7 +159,6 @@ def test_photos_sharing_a_stem_or_a_name_keep_a_result_each(photos, mean_model, 
     assert json.loads((out / "dupname-2.png.json").read_text())["width"] == 256
 
 
-@pytest.mark.slow
 def test_out_naming_an_input_or_a_file_is_refused_in_one_line(photos, mean_model, tmp_path, capsys):
     photo = tmp_path / "x.png"
     photo.write_bytes((photos / "astronaut.png").read_bytes())
@@ -203,7 +198,6 @@ def test_to_uint8_stretches_only_ranges_beyond_a_byte():
     assert to_uint8(np.array([[np.nan, np.nan]], np.float32)).tolist() == [[0, 0]]
 
 
-@pytest.mark.slow
 def test_overlay_keeps_the_photos_colours_and_numbers_faces(photos, mean_model, tmp_path):
     out = tmp_path / "out"
     assert _predict(mean_model, photos / "pair.jpg", "--out", out, "--labels") == 0
@@ -253,7 +247,6 @@ def test_the_profile_cascade_finds_a_face_the_frontal_one_misses():
     assert mirrored[0][0][0] == grey.shape[1] - x - w
 
 
-@pytest.mark.slow
 def test_detections_whose_spread_says_no_face_are_dropped_or_kept_marked(photos, mean_model):
     """A face's score is its keypoints' mean spread: above the model's line the detection is
     dropped, or with keep_non_faces kept, marked and drawn in grey."""
@@ -290,7 +283,6 @@ def test_detections_whose_spread_says_no_face_are_dropped_or_kept_marked(photos,
     assert np.abs(picture[y, x + w // 2].astype(int) - NON_FACE_COLOUR).max() < 8  # its box's top edge: grey
 
 
-@pytest.mark.slow
 def test_a_photo_left_with_no_face_gives_an_empty_result_with_a_confidence(photos, mean_model):
     """With a model that has a confidence, a photo with no detection, or whose every detection is
     dropped, gives a result of no faces (it crashed on the empty (0, 15) spreads)."""
@@ -308,3 +300,52 @@ def test_a_photo_left_with_no_face_gives_an_empty_result_with_a_confidence(photo
         assert result.boxes == [] and result.keypoints.shape == (0, 30) and result.dropped == found
         assert result.as_json("resnet")["faces"] == [] and result.is_face() == []
     overlay_png(rgb, find_keypoints(grey, predict, "pair.jpg", doubtful))
+
+
+def test_a_users_file_named_like_a_result_is_never_written_over(photos, mean_model, tmp_path, capsys):
+    """Only files this tool wrote (their mark says so) are replaced, or skipped as input."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "b.png").write_bytes((photos / "astronaut.png").read_bytes())
+    mine = folder / "b.png.overlay.png"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(mine)  # the user's own picture, no mark
+    before = mine.read_bytes()
+    assert _predict(mean_model, folder / "b.png", "--out", folder) == 1
+    assert capsys.readouterr().err.strip() == (f"error: {mine}: exists and was not written by this tool; "
+                                               "it is kept: choose another --out")
+    assert mine.read_bytes() == before and not (folder / "b.png.json").exists()
+    # In a folder it is a photo like any other; this tool's own overlays are not.
+    assert [p.name for p in predict_stage.expand([str(folder)])] == ["b.png", "b.png.overlay.png"]
+    assert _predict(mean_model, folder / "b.png", "--out", tmp_path / "out") == 0
+    assert [p.name for p in predict_stage.expand([str(tmp_path / "out")])] == []
+    assert _predict(mean_model, folder / "b.png", "--out", tmp_path / "out") == 0  # its own results: replaced
+
+
+def test_a_decompression_bomb_is_one_line_and_the_batch_goes_on(photos, mean_model, tmp_path, capsys):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = tmp_path / "bomb.png"  # a header that says 100000 x 100000 pixels, in 57 bytes
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0))
+                     + chunk(b"IEND", b""))
+    with pytest.raises(PhotoError, match=r"bomb.png: over 179 megapixels, the guard against decompression bombs; "
+                                         r"pass a larger --max-megapixels"):
+        load_photo(bomb)
+    assert _predict(mean_model, bomb, photos / "astronaut.png", "--out", tmp_path / "out") == 0
+    captured = capsys.readouterr()
+    assert "bomb.png: over 179 megapixels" in captured.err and "1 with faces, 0 without, 1 unreadable" in captured.out
+
+
+def test_ctrl_c_is_one_line_and_exit_status_130(capsys):
+    from stages.lib.cli import run
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exit_:
+        run(interrupted)
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "interrupted; the last good outputs are kept\n"

@@ -23,3 +23,6 @@ def run(main: Callable[[], None]) -> None:
     except (UserError, OSError) as error:
         print(f"error: {describe(error)}", file=sys.stderr)
         sys.exit(1)
+    except KeyboardInterrupt:  # outputs are written atomically: nothing half-written is left
+        print("interrupted; the last good outputs are kept", file=sys.stderr)
+        sys.exit(130)

@@ -36,6 +36,17 @@ def grid(tiles: list[np.ndarray], columns: int = 4) -> np.ndarray:
     return np.vstack([np.hstack(row) for row in rows])
 
 
+def with_png_text(png: bytes, key: str, value: str) -> bytes:
+    """`png` with a tEXt chunk `key: value` after its header chunk (what PIL reads as `image.text`)."""
+    import struct
+    import zlib
+
+    data = key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+    end_of_header = 8 + 4 + 4 + 13 + 4  # signature, then IHDR's length, type, 13 bytes and CRC
+    return png[:end_of_header] + chunk + png[end_of_header:]
+
+
 def encode_png(picture: np.ndarray) -> bytes:
     ok, data = cv2.imencode(".png", picture)
     if not ok:

@@ -5,13 +5,16 @@ import cv2
 import numpy as np
 
 from ..keypoints import KEYPOINTS
-from ..pictures import encode_png
+from ..pictures import encode_png, with_png_text
 from .result import PhotoFaces
 
 BOX_COLOUR = (60, 200, 60)  # BGR
 POINT_COLOUR = (40, 40, 230)
 NON_FACE_COLOUR = (150, 150, 150)  # detections kept with --keep-non-faces
 OUTLINE_COLOUR = (255, 255, 255)
+# Every overlay carries this PNG text, so a later run knows the file for its own: it is replaced
+# or skipped as input, where a file without it (a user's) is neither.
+MARK = ("Software", "facial-keypoints stages.predict")
 
 
 def overlay_png(rgb: np.ndarray, result: PhotoFaces, labels: bool = False) -> bytes:
@@ -37,7 +40,18 @@ def overlay_png(rgb: np.ndarray, result: PhotoFaces, labels: bool = False) -> by
             if labels:
                 cv2.putText(canvas, name, (centre[0] + 2 * style["radius"], centre[1] + style["radius"]),
                             cv2.FONT_HERSHEY_SIMPLEX, style["text"], point_colour, max(1, style["line"] // 2), cv2.LINE_AA)
-    return encode_png(canvas)
+    return with_png_text(encode_png(canvas), *MARK)
+
+
+def is_overlay(path) -> bool:
+    """Whether `path` is an overlay this tool wrote (its PNG text says so)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.text.get(MARK[0]) == MARK[1]
+    except (OSError, UnidentifiedImageError, SyntaxError):
+        return False
 
 
 def marker_style(box_width: int) -> dict[str, int | float]:

@@ -28,6 +28,10 @@ def load_photo(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
             return np.asarray(upright.convert("L"), np.uint8), np.asarray(upright.convert("RGB"), np.uint8)
     except FileNotFoundError:
         raise PhotoError(f"{path}: file not found") from None
+    except Image.DecompressionBombError:  # not an OSError
+        limit = Image.MAX_IMAGE_PIXELS * 2 / 1e6
+        raise PhotoError(f"{path}: over {limit:.0f} megapixels, the guard against decompression bombs; "
+                         "pass a larger --max-megapixels to read it") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise PhotoError(f"{path}: not a readable image ({error.__class__.__name__})") from None
 

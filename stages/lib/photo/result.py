@@ -45,4 +45,19 @@ class PhotoFaces:
         else:
             confidence = {"kind": "heatmap_spread", "face_limit": round(self.face_limit, 3), "dropped_faces": self.dropped}
         return {"photo": self.path, "width": self.width, "height": self.height, "model": model,
-                "confidence": confidence, "faces": faces}
+                "confidence": confidence, "faces": faces, "written_by": WRITTEN_BY}
+
+
+# What every result JSON says of itself, so a later run knows the file for its own (and a user's
+# file of the same name is never replaced).
+WRITTEN_BY = "facial-keypoints stages.predict"
+
+
+def is_result(path) -> bool:
+    """Whether `path` is a result JSON this tool wrote."""
+    import json
+
+    try:
+        return json.loads(open(path, "rb").read(1 << 20)).get("written_by") == WRITTEN_BY
+    except (OSError, ValueError, AttributeError):
+        return False
