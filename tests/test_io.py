@@ -3,6 +3,7 @@ atomic_dir's two renames is repaired by the next one."""
 import os
 import stat
 
+import numpy as np
 import pytest
 
 from stages.lib.io import atomic_dir, atomic_file, save_json, save_npz
@@ -107,3 +108,40 @@ def test_a_read_only_output_folder_is_one_line_and_keeps_the_old_output(tmp_path
         models.chmod(0o755)
     assert "permission denied" in capsys.readouterr().err
     assert (models / "mean" / "model.npz").read_bytes() == b"previous"
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KB tmpfs: a real full disk (needs root, as CI has; skipped where mount is refused)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_names_the_output_and_keeps_the_last_good_one(full_disk):
+    import errno
+
+    from stages.lib.cli import describe
+
+    target, folder = full_disk / "model.npz", full_disk / "model"
+    target.write_bytes(b"last good")
+    (folder).mkdir()
+    (folder / "weights.npz").write_bytes(b"last good")
+    for write in (lambda: save_npz(target, big=np.ones(1 << 17)),
+                  lambda: _write_into(folder, np.ones(1 << 17))):
+        with pytest.raises(OSError) as error:
+            write()
+        assert error.value.errno == errno.ENOSPC and error.value.filename in (str(target), str(folder))
+        assert describe(error.value) == f"{error.value.filename}: no space left on device"
+    assert target.read_bytes() == b"last good" and (folder / "weights.npz").read_bytes() == b"last good"
+    assert sorted(p.name for p in full_disk.iterdir()) == ["model", "model.npz"]  # no temp files left
+
+
+def _write_into(folder, array):
+    with atomic_dir(folder) as tmp:
+        (tmp / "weights.npz").write_bytes(array.tobytes())

@@ -18,6 +18,13 @@ from .errors import UserError
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+def _named(error: OSError, path: Path) -> OSError:
+    """`error` naming `path` when it names no file (a full disk's ENOSPC on write names none)."""
+    if error.filename is None and error.errno is not None:
+        return OSError(error.errno, error.strerror, str(path))
+    return error
+
+
 def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
@@ -37,6 +44,10 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise _named(error, path) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -63,6 +74,9 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would make the published folder private
     try:
         yield tmp
+    except OSError as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _named(error, path) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -16,6 +16,7 @@ RMSE, `epochs` counts every network's epochs, and `networks` lists each network'
 from __future__ import annotations
 
 import dataclasses
+import io
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from ...params import ResNetParams
 from ...sources import four_point_faces, from_source_layout, to_source_layout
 from ...tta import with_flip_averaging, with_mirror_offsets
 from ...faces import Faces
-from ...io import damaged
+from ...io import atomic_file, damaged
 from ...keypoints import Predictor
 from ..targets import Targets
 from ..training import EpochCallback, cpu_threads
@@ -63,7 +64,7 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
              **architecture(params)}
     if has_confidence(saved):
         saved["face_limit"] = face_limit(spreader(saved))
-    torch.save(saved, Path(out_dir) / "model.pt")
+    save_model(saved, Path(out_dir) / "model.pt")
 
     seconds = sum(result.seconds for _, _, result in networks)
     images = sum(result.images for _, _, result in networks)
@@ -75,6 +76,15 @@ def train(params: ResNetParams, train: Faces, val: Faces, out_dir: Path, on_epoc
         "timing": {"train_seconds": round(seconds, 1), "images_per_s": round(images / max(seconds, 1e-9), 1),
                    "device": device().type, "bf16": networks[0][2].bf16},
     }
+
+
+def save_model(saved: dict, path: Path) -> None:
+    """torch.save through a buffer: a full disk is then the OSError of a plain write, not torch's
+    RuntimeError from deep in its zip writer."""
+    buffer = io.BytesIO()
+    torch.save(saved, buffer)
+    with atomic_file(path) as handle:
+        handle.write(buffer.getvalue())
 
 
 def networks(saved: dict) -> list[ResNet]:
