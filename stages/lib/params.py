@@ -492,32 +492,17 @@ def _coerce(tp: Any, value: Any, key: str) -> Any:
             if _fits(option, value):
                 return _coerce(option, value, key)
         raise ParamsError(key, f"expected {' or '.join(_describe(option) for option in options)}, got {shown(value)}")
-    if origin is Literal:
-        allowed = typing.get_args(tp)
-        require(value in allowed and type(value) is type(allowed[allowed.index(value)]), key,
-                lambda: f"expected one of {list(allowed)}, got {shown(value)}")
-        return value
     if origin is tuple:
         require(isinstance(value, (list, tuple)), key, lambda: f"expected a list, got {shown(value)}")
         (item_type, _ellipsis) = typing.get_args(tp)
         return tuple(_coerce(item_type, item, f"{key}[{i}]") for i, item in enumerate(value))
-    if tp is bool:
-        require(isinstance(value, bool), key, lambda: f"expected true or false, got {shown(value)}")
-        return value
-    if tp is int:
-        require(isinstance(value, int) and not isinstance(value, bool), key,
-                lambda: f"expected an integer, got {shown(value)}")
-        require(abs(value) <= INT_LIMIT, key, lambda: f"{shown(value)} is out of range")
-        return value
-    if tp is float:
-        require(isinstance(value, (int, float)) and not isinstance(value, bool), key,
-                lambda: f"expected a number, got {shown(value)}")
-        require(math.isfinite(value) and abs(value) <= INT_LIMIT, key,
-                lambda: f"expected a finite number, got {shown(value)}")
-        return float(value)
-    if tp is str:
-        require(isinstance(value, str), key, lambda: f"expected a string, got {shown(value)}")
-        return value
+    if origin is Literal or tp in _SCALARS:
+        require(_fits(tp, value), key, lambda: f"expected {_describe(tp)}, got {shown(value)}")
+        if tp in (int, float):
+            require(math.isfinite(value) and abs(value) <= INT_LIMIT, key,
+                    lambda: f"expected a finite number, got {shown(value)}" if tp is float
+                    else f"{shown(value)} is out of range")
+        return float(value) if tp is float else value
     raise TypeError(f"{key}: unsupported parameter type {getattr(tp, '__name__', tp)}")
 
 
