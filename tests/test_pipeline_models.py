@@ -123,6 +123,23 @@ def test_killed_training_keeps_the_previous_model_and_repro_recovers(project):
     assert "Data and pipelines are up to date" in project.dvc("status").stdout
 
 
+def test_ctrl_c_in_training_is_one_line_and_keeps_the_previous_model(project):
+    before = digest(project, "models/resnet")
+    project.set_params({"resnet": {"epochs": 30}})
+    process = subprocess.Popen([sys.executable, "-m", "stages.train", "resnet", "data/split", "models/resnet",
+                                "logs/resnet", "metrics/train/resnet.json"], cwd=project.path, env=environment(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("resnet epoch 1:"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted; the last good outputs are kept" and "Traceback" not in err
+    assert digest(project, "models/resnet") == before
+    assert not list((project.path / "models").glob(".resnet.*"))
+
+
 def test_experiments_run_and_show(project):
     """Queued and parallel experiments: tests/test_more_machines.py."""
     project.dvc("exp", "run", "-S", "resnet.lr=0.003", "-n", "lr3")
