@@ -1,6 +1,7 @@
 """Stage `compare`: all models side by side in a summary JSON and a Markdown table.
 
 usage: python -m stages.compare METRICS_DIR_OR_JSON... --json SUMMARY_JSON --markdown SUMMARY_MD
+                                 --per-keypoint PER_KEYPOINT_CSV
 
 Each metrics file is one model's (written by `evaluate`, naming its model); a folder stands for
 the JSON files in it (metrics/evaluate: every evaluated model). The best model, the
@@ -39,6 +40,16 @@ def summarise(metrics: dict[str, dict]) -> dict:
     return {"best": ranked[0], "ranked_by": key, "ranking": ranked, "models": rows}
 
 
+def per_keypoint_table(metrics: dict[str, dict], models: list[str]) -> str:
+    """`model,keypoint,rmse`: every model's validation RMSE per keypoint, best model first (the
+    `dvc plots` bar chart of all models, .dvc/plots/bars_by_model.json)."""
+    import pandas as pd
+
+    rows = [(name, keypoint, value) for name in models for keypoint, value in metrics[name]["per_keypoint"].items()]
+    return pd.DataFrame(rows, columns=["model", "keypoint", "rmse"]).to_csv(index=False, float_format="%.6f",
+                                                                              lineterminator="\n")
+
+
 def markdown(summary: dict) -> str:
     header = "| model | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
     lines = [header, "|" + " --- |" * (len(COLUMNS) + 1)]
@@ -55,6 +66,7 @@ def main() -> None:
     parser.add_argument("metrics", nargs="+", type=Path)
     parser.add_argument("--json", required=True)
     parser.add_argument("--markdown", required=True)
+    parser.add_argument("--per-keypoint", required=True, help="every model's RMSE per keypoint (CSV)")
     args = parser.parse_args()
     metrics = {}
     paths = [file for path in args.metrics for file in (sorted(path.glob("*.json")) if path.is_dir() else [path])]
@@ -65,6 +77,8 @@ def main() -> None:
     save_json(args.json, summary)
     with atomic_file(args.markdown, "w") as handle:
         handle.write(markdown(summary))
+    with atomic_file(args.per_keypoint, "w") as handle:
+        handle.write(per_keypoint_table(metrics, summary["ranking"]))
     print(markdown(summary), end="")
 
 

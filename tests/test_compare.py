@@ -31,3 +31,13 @@ def test_markdown_names_the_best_and_shows_missing_figures_as_dashes():
     assert lines[0].startswith("| model | leaderboard mix (px) | 15-point faces | 4-point faces | val RMSE (px)")
     assert lines[2].startswith("| a (best) | - | - | - | 1.0000 |")
     assert lines[3].startswith("| b | 0.5000 | 0.5000 | 0.5000 | 1.0500 |")
+
+
+def test_the_per_keypoint_table_holds_every_model_best_first():
+    from stages.compare import per_keypoint_table
+
+    metrics = {name: {"per_keypoint": {"nose_tip": value, "left_eye_center": 2 * value}}
+               for name, value in (("a", 1.5), ("b", 0.25))}
+    assert per_keypoint_table(metrics, ["b", "a"]) == ("model,keypoint,rmse\nb,nose_tip,0.250000\n"
+                                                       "b,left_eye_center,0.500000\na,nose_tip,1.500000\n"
+                                                       "a,left_eye_center,3.000000\n")
