@@ -13,7 +13,7 @@ from dvc.repo import Repo
 from conftest import ROOT
 from stages.lib.imports import closure, closure_files, module_file
 from stages.lib.models import MODELS, loaded_modules, trained_models
-from stages.lib.params import load_params, model_names
+from stages.lib.params import load_params
 
 
 

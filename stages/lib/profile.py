@@ -10,8 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .params import ParamsError, parse_yaml, read_yaml
 
 
