@@ -32,7 +32,7 @@ from .lib.photo.draw import is_overlay, overlay_png
 from .lib.photo.find import find_keypoints
 from .lib.photo.read import PhotoError, load_photo
 from .lib.photo.result import is_result
-from .lib.tta import with_flip_averaging
+from .lib.tta import with_test_time_augmentation
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
 
@@ -86,7 +86,7 @@ def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
 
 
 def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params, models_dir: Path = Path("models"),
-                   flip_tta: bool = True, labels: bool = False, keep_non_faces: bool = False,
+                   test_time_views: bool = True, labels: bool = False, keep_non_faces: bool = False,
                    log=print) -> dict[str, int]:
     """Process every photo; returns counts of photos with faces, without faces, and failed."""
     results = result_paths(photos, out_dir)  # a bad --out fails before the model loads
@@ -95,8 +95,8 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params
         raise FileNotFoundError(f"{folder}: no trained model {model!r}; run `dvc repro` first")
     predict = load_predictor(model, folder, params)
     confidence = load_confidence(model, folder)
-    if flip_tta:
-        predict = with_flip_averaging(predict)
+    if test_time_views:  # the views evaluation scores the model with: params.yaml's evaluate section
+        predict = with_test_time_augmentation(predict, params.evaluate.flip_tta, params.evaluate.zoom_tta)
     counts = {"with_faces": 0, "no_face": 0, "failed": 0}
     for path, (json_path, overlay_path) in zip(photos, results):
         try:
@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", choices=sorted(MODELS), help="a trained model (default: params.yaml's predict.model)")
     parser.add_argument("--out", required=True, type=Path, help="folder for the .json and .png results")
     parser.add_argument("--models-dir", default=Path("models"), type=Path)
-    parser.add_argument("--no-flip-tta", action="store_true", help="skip test-time flip averaging")
+    parser.add_argument("--no-tta", action="store_true",
+                        help="one view per face (default: evaluation's views, params.yaml's evaluate.flip_tta and zoom_tta)")
     parser.add_argument("--labels", action="store_true", help="write each keypoint's name beside it in the overlay")
     parser.add_argument("--max-megapixels", type=float, default=179.0,
                         help="refuse larger photos (a guard against decompression bombs; default 179, PIL's)")
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = load_params()
         counts = predict_photos(photos, args.model or params.predict.model, args.out, params, args.models_dir,
-                                not args.no_flip_tta, args.labels, args.keep_non_faces)
+                                not args.no_tta, args.labels, args.keep_non_faces)
     except (UserError, OSError) as error:
         print(f"error: {describe(error)}", file=sys.stderr)
         return 1

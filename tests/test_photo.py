@@ -349,3 +349,17 @@ def test_ctrl_c_is_one_line_and_exit_status_130(capsys):
         run(interrupted)
     assert exit_.value.code == 130
     assert capsys.readouterr().err == "interrupted; the last good outputs are kept\n"
+
+
+def test_photos_get_the_test_time_views_evaluation_uses(photos, mean_model, tmp_path):
+    """evaluate.zoom_tta (and flip_tta) apply to photos as to the validation faces; --no-tta: one view."""
+    from conftest import params_with
+
+    def nose(zoom_tta, views=True) -> list[float]:
+        out = tmp_path / f"out-{zoom_tta}-{views}"
+        predict_stage.predict_photos([photos / "astronaut.png"], "mean", out,
+                                     params_with({"evaluate": {"zoom_tta": zoom_tta}}), mean_model, views)
+        return json.loads((out / "astronaut.png.json").read_text())["faces"][0]["keypoints"]["nose_tip"]
+
+    assert nose([0.9]) != nose([])  # a constant predictor's points move when zoomed views are mapped back
+    assert nose([0.9], views=False) == nose([], views=False)
