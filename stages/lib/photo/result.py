@@ -58,6 +58,7 @@ def is_result(path) -> bool:
     import json
 
     try:
-        return json.loads(open(path, "rb").read(1 << 20)).get("written_by") == WRITTEN_BY
+        with open(path, "rb") as handle:
+            return json.loads(handle.read(1 << 20)).get("written_by") == WRITTEN_BY
     except (OSError, ValueError, AttributeError):
         return False
