@@ -96,3 +96,12 @@ def test_stage_modules_hold_no_paths_of_their_own():
         source = path.read_text()
         for literal in ("data/", "models/", "logs/", "metrics/", "evaluation/", "submissions"):
             assert f'"{literal}' not in source, (path.name, literal)
+
+
+def test_every_output_but_the_checks_fixed_line_is_persisted():
+    """DVC deletes an output that is not `persist` before its stage runs: a failed or interrupted
+    run would lose the last good one (a metrics file too)."""
+    with Repo(str(ROOT)) as repo:
+        outs = {str(Path(out.def_path)): out.persist for stage in repo.index.stages for out in stage.outs}
+    assert {path for path, persist in outs.items() if not persist} == {"data/checked.txt"}
+    assert "metrics/train/resnet.json" in outs and "metrics/summary.json" in outs
