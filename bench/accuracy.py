@@ -56,9 +56,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages.lib.evaluation import evaluate, lookup_weights, predict_test, source_metrics  # noqa: E402
+from stages.lib.evaluation import bootstrap_interval, evaluate, lookup_weights, predict_test, source_metrics  # noqa: E402
 from stages.lib.imports import ROOT as CODE_ROOT, closure_files  # noqa: E402
-from stages.lib.io import save_json  # noqa: E402
+from stages.lib.io import save_json, save_npz  # noqa: E402
 from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
 from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_modules,  # noqa: E402
                                train_model, with_members)
@@ -66,6 +66,7 @@ from stages.lib.faces import Faces  # noqa: E402
 from stages.lib.params import Params, ResNetParams, build, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
 from stages.lib.sources import SOURCES, label_sources  # noqa: E402
+from stages.lib.folds import HOLDOUT, fold_indices  # noqa: E402
 from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
 from stages.prepare import prepare  # noqa: E402
@@ -99,29 +100,31 @@ class DataSet:
     lookup_weights: dict[str, float]  # each label source's share of the test lookup's values
 
 
-def load_youtube(folder: Path, params: Params) -> DataSet:
-    arrays = prepare(folder)
-    train_rows, val_rows = split_indices(arrays["train"]["keypoints"], params.split,
-                                         duplicate_groups(arrays["train"]["images"], params.split.duplicate_distance))
-    faces = Faces.from_arrays(arrays["train"])
-    table = pd.read_csv(folder / "solution.csv")
-    solution = dict(zip(table["RowId"].astype(int), table["Location"].astype(float)))
-    return DataSet(folder.name, Faces(faces.images[train_rows], faces.keypoints[train_rows]),
-                   Faces(faces.images[val_rows], faces.keypoints[val_rows]),
-                   {**arrays["test"], **{f"lookup_{k}": v for k, v in arrays["lookup"].items()},
-                    "solution": solution}, lookup_weights(arrays["lookup"]["image_ids"]))
+def load_faces(name: str, folder: Path, work: Path) -> tuple[Faces, dict[str, float], dict | None]:
+    """All of a data set's labelled faces, its lookup weights and its scored test set (or None).
 
-
-def load_kaggle(folder: Path, params: Params, work: Path) -> DataSet:
+    youtube-faces-15: its CSVs as they are, with solution.csv. kaggle-train-jpeg: Kaggle's
+    training.csv, written by the folder's make_training_csv.py into `work`; no test set.
+    """
+    if name == "youtube-faces-15":
+        arrays = prepare(folder)
+        table = pd.read_csv(folder / "solution.csv")
+        solution = dict(zip(table["RowId"].astype(int), table["Location"].astype(float)))
+        test = {**arrays["test"], **{f"lookup_{k}": v for k, v in arrays["lookup"].items()}, "solution": solution}
+        return Faces.from_arrays(arrays["train"]), lookup_weights(arrays["lookup"]["image_ids"]), test
     csv_path = work / "training.csv"
     if not csv_path.exists():
         print(f"writing {csv_path} with {folder / 'make_training_csv.py'}", flush=True)
         subprocess.run([sys.executable, str(folder / "make_training_csv.py"), str(work)], check=True)
     images, keypoints = read_training_csv(csv_path)
-    train_rows, val_rows = split_indices(keypoints, params.split, duplicate_groups(images, params.split.duplicate_distance))
-    return DataSet(folder.name, Faces(images[train_rows], keypoints[train_rows]),
-                   Faces(images[val_rows], keypoints[val_rows]), None,
-                   lookup_weights(read_lookup_csv(folder / "IdLookupTable.csv").image_ids))
+    return (Faces(images, keypoints, np.arange(1, len(images) + 1)),
+            lookup_weights(read_lookup_csv(folder / "IdLookupTable.csv").image_ids), None)
+
+
+def split_80_20(name: str, faces: Faces, weights: dict[str, float], test: dict | None, params: Params) -> DataSet:
+    train_rows, val_rows = split_indices(faces.keypoints, params.split,
+                                         duplicate_groups(faces.images, params.split.duplicate_distance))
+    return DataSet(name, faces[train_rows], faces[val_rows], test, weights)
 
 
 def seed_recipe() -> ResNetParams:
@@ -164,13 +167,26 @@ def submission_rmse(predict, test: dict, flip_tta: bool, zoom_tta: tuple[float, 
     return float(np.sqrt(np.mean((locations - truth) ** 2)))
 
 
+def code_digest(path: Path) -> str:
+    """A digest of what a module does: its syntax tree without docstrings, so that editing a
+    comment or a docstring keeps the folds and models trained before (hours of CPU) valid."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+
+
 def fingerprint(params: Params, name: str, data: DataSet) -> str:
     """What a trained model depends on: its resolved params section (an ensemble: its members'
     too), the data (sizes and a digest of the labels) and the source of every module it runs."""
     sections = {n: dataclasses.asdict(params.model(n)) for n in with_members(name, params)}
     labels = hashlib.sha256(np.nan_to_num(data.train.keypoints, nan=-1).tobytes()).hexdigest()
-    code = {path: hashlib.sha256((CODE_ROOT / path).read_bytes()).hexdigest()
-            for path in closure_files(loaded_modules(name, params))}
+    code = {path: code_digest(CODE_ROOT / path) for path in closure_files(loaded_modules(name, params))}
     text = json.dumps([sections, len(data.train), len(data.val), labels, code], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -223,6 +239,112 @@ def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool)
         row["test"] = submission_rmse(predict, data.test, flip_tta=False)
         row["test_flip"] = submission_rmse(predict, data.test, flip_tta=True, zoom_tta=params.evaluate.zoom_tta)
     return row
+
+
+def machine() -> dict:
+    """What a figure ran on: the CPU as lscpu names it, whether it has bf16, the cores, any GPU."""
+    import torch
+
+    fields = {}
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            key, _, value = line.partition(":")
+            fields[key.strip()] = value.strip()
+    except OSError:
+        pass
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return {"cpu": fields.get("Model name"), "cpu_family": fields.get("CPU family"), "cpu_model": fields.get("Model"),
+            "bf16": "avx512_bf16" in flags or "amx_bf16" in flags, "cores": os.cpu_count(),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def run_key(profile, sets: list[str], folds: int) -> str:
+    """How a run is named in its results file: the profile, the overrides, the split."""
+    return " ".join([Path(profile).name, *sets, f"folds={folds}" if folds else "80/20"])
+
+
+def results_file(args, data: str) -> Path:
+    return args.results / f"{data}.json"
+
+
+def record_run(path: Path, key: str, run: dict) -> None:
+    """Writes `run` under `key` into the results file `path`, keeping its other runs."""
+    runs = json.loads(path.read_text()) if path.exists() else {}
+    runs[key] = run
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_json(path, dict(sorted(runs.items())))
+
+
+def fold_predictions(model: str, params: Params, data: DataSet, holdout: Faces, model_dir: Path,
+                     retrain: bool) -> tuple[dict, np.ndarray, np.ndarray]:
+    """(training record, chosen predictions on the fold's validation faces, on the hold-out):
+    trained and predicted once per fingerprint and evaluate params, then read back."""
+    registry_name, params = variant(model, params)
+    record = train_once(registry_name, params, data, model_dir, retrain)
+    cache = model_dir / "fold_predictions.npz"
+    key = record["fingerprint"] + json.dumps(dataclasses.asdict(params.evaluate), sort_keys=True)
+    if cache.exists() and not retrain:
+        saved = np.load(cache)
+        if str(saved["key"]) == key:
+            return record, saved["val"], saved["holdout"]
+    predict = load_predictor(registry_name, model_dir, params)
+    _, val = evaluate(predict, data.val, params.evaluate)
+    _, held = evaluate(predict, holdout, params.evaluate)
+    save_npz(cache, key=np.array(key), val=val, holdout=held)
+    return record, val, held
+
+
+def mean_std(values: list[float]) -> dict:
+    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else None}
+
+
+def source_row(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, float]) -> dict:
+    sources = source_metrics(predictions, truth, weights)
+    return {"faces": len(truth), "mix": sources["rmse_leaderboard_weighted"], **sources["rmse_by_source"]}
+
+
+def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params, models: list[str], k: int,
+              work: Path, retrain: bool, results: Path, key: str, started: float) -> None:
+    """K folds with an outer hold-out (`split.fold_indices`), each fold a resumable unit: a model
+    is trained once per fold and its predictions kept in the fold's folder, so a killed run keeps
+    the finished folds. Written to the results file after every fold."""
+    parts = fold_indices(faces.keypoints, duplicate_groups(faces.images, params.split.duplicate_distance), k,
+                         params.split.seed)
+    holdout = faces[np.flatnonzero(parts == HOLDOUT)]
+    run = {"profile": key.split()[0], "set": key.split()[1:-1], "folds": k, "seed": params.split.seed,
+           "faces": {"folds": int((parts != HOLDOUT).sum()), "holdout": len(holdout)}, "machine": machine(),
+           "models": {}}
+    for model in models:
+        folds, oof, members = [], np.full_like(faces.keypoints, np.nan), []
+        for fold in range(k):
+            train_rows, val_rows = np.flatnonzero((parts != fold) & (parts != HOLDOUT)), np.flatnonzero(parts == fold)
+            data = DataSet(name, faces[train_rows], faces[val_rows], None, weights)
+            record, val, held = fold_predictions(model, params, data, holdout, work / f"folds{k}" / f"fold{fold}" / model,
+                                                 retrain)
+            oof[val_rows], members = val, members + [held]
+            folds.append({"fold": fold, **source_row(val, data.val.keypoints, weights),
+                          "holdout": source_row(held, holdout.keypoints, weights)["mix"],
+                          "epochs": record["summary"].get("epochs"), "train_wall_min": record["train_wall_min"]})
+            print(f"{name} {model} fold {fold}: mix {folds[-1]['mix']:.4f} (15-pt {folds[-1]['15-point']:.4f} / "
+                  f"4-pt {folds[-1]['4-point'] or float('nan'):.4f}), hold-out {folds[-1]['holdout']:.4f}, "
+                  f"{record['train_wall_min']:.1f} train min", flush=True)
+            summary = {"folds": folds, "mix": mean_std([f["mix"] for f in folds]),
+                       **{source: mean_std([f[source] for f in folds if f[source] is not None]) for source in SOURCES}}
+            if len(folds) == k:
+                pooled = parts != HOLDOUT
+                ensemble = np.mean(members, axis=0)
+                summary["out_of_fold"] = source_row(oof[pooled], faces.keypoints[pooled], weights)
+                summary["holdout_fold_ensemble"] = {
+                    **source_row(ensemble, holdout.keypoints, weights),
+                    "interval_95": bootstrap_interval(ensemble, holdout.keypoints, weights)}
+            run["models"][model] = summary
+            run["minutes"] = (time.perf_counter() - started) / 60
+            record_run(results, key, run)
+        mix = run["models"][model]["mix"]
+        print(f"{name} {model}: {k} folds, mix {mix['mean']:.4f} +- {mix['std'] or 0:.4f}; fold ensemble on the "
+              f"hold-out {run['models'][model]['holdout_fold_ensemble']['mix']:.4f} "
+              f"(95% {run['models'][model]['holdout_fold_ensemble']['interval_95'][0]:.4f}-"
+              f"{run['models'][model]['holdout_fold_ensemble']['interval_95'][1]:.4f})", flush=True)
 
 
 def kept_epochs(summary: dict) -> int | str | None:
@@ -281,7 +403,12 @@ def main() -> None:
                         help="extra overrides after the profile, as `dvc exp run -S` takes them")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "accuracy")
     parser.add_argument("--retrain", action="store_true", help="train again even where params are unchanged")
+    parser.add_argument("--folds", type=int, default=0, metavar="K",
+                        help="K folds and an outer hold-out (grouped, stratified by label source) instead of 80/20")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results",
+                        help="folder of the results files (one per data set; fold runs)")
     args = parser.parse_args()
+    started = time.perf_counter()
 
     rows = []
     for name in args.data:
@@ -297,11 +424,18 @@ def main() -> None:
         print(f"{name}: {os.cpu_count()} cores; profile {profile} {' '.join(args.set)}", flush=True)
         work = args.work / name
         work.mkdir(parents=True, exist_ok=True)
-        data = load_youtube(folder, params) if name == "youtube-faces-15" else load_kaggle(folder, params, work)
-        data = dataclasses.replace(data, name=name)
-        for model in args.models or DEFAULT_MODELS[name]:
+        faces, weights, test = load_faces(name, folder, work)
+        models = [m for m in args.models or DEFAULT_MODELS[name] if params.trains(variant(m, params)[0])]
+        if args.folds:
+            run_folds(name, faces, weights, params, models, args.folds, work, args.retrain,
+                      results_file(args, name), run_key(profile, args.set, args.folds), started)
+            continue
+        data = split_80_20(name, faces, weights, test, params)
+        for model in models:
             rows.append(measure(model, params, data, args.work, args.retrain))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
+    if not rows:
+        return
     save_json(args.work / "results.json", rows)
     print()
     print(table(rows))

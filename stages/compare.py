@@ -32,12 +32,14 @@ def _row(record: dict) -> dict:
 
 
 def summarise(metrics: dict[str, dict]) -> dict:
-    rows = {name: _row(record) for name, record in metrics.items()}
+    """Models that params.yaml turns off (`"trained": false`) are listed as such and never ranked."""
+    off = sorted(name for name, record in metrics.items() if record.get("trained") is False)
+    rows = {name: _row(record) for name, record in metrics.items() if name not in off}
     # One criterion for all models, so a model without the mix is never ranked against one with it.
     key = "rmse_leaderboard_weighted" if all(r["rmse_leaderboard_weighted"] is not None for r in rows.values()) \
         else "rmse"
     ranked = sorted(rows, key=lambda name: rows[name][key])
-    return {"best": ranked[0], "ranked_by": key, "ranking": ranked, "models": rows}
+    return {"best": ranked[0], "ranked_by": key, "ranking": ranked, "models": rows, "off": off}
 
 
 def per_keypoint_table(metrics: dict[str, dict], models: list[str]) -> str:
@@ -58,6 +60,7 @@ def markdown(summary: dict) -> str:
         mark = " (best)" if name == summary["best"] else ""
         cells = ("-" if row[key] is None else fmt.format(row[key]) for key, _, fmt in COLUMNS)
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
+    lines += [f"| {name} (off) | " + " | ".join("-" for _ in COLUMNS) + " |" for name in summary.get("off", ())]
     return "\n".join(lines) + "\n"
 
 

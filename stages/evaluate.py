@@ -8,12 +8,15 @@ within 2 and 5 px, with and without flip averaging; RMSE per label source, 15-po
 faces, and their mix weighted as the test lookup weights them) and OUT_DIR: predictions.npz (val and test;
 each face in its label source's convention, test faces' source read off the lookup),
 per_keypoint.csv, faces.png (validation faces, predicted in red, truth in green) and worst.png
-(the ten worst validation faces).
+(the ten worst validation faces). A model whose section is null (off) gets `"trained": false` as
+its metrics, no predictions and a picture that says so.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+import numpy as np
 
 from .lib.cli import run
 from .lib.evaluation import evaluate, lookup_weights, per_keypoint_csv, pictures, predict_test, source_metrics
@@ -21,6 +24,19 @@ from .lib.io import atomic_dir, load_npz, save_json, save_npz
 from .lib.models import MODELS, load_predictor
 from .lib.faces import Faces
 from .lib.params import load_params
+from .lib.pictures import encode_png, face_tile
+
+
+def write_off(name: str, out: Path, metrics: str) -> None:
+    """The outputs of a model that params.yaml turns off: no predictions, an empty chart, a note."""
+    with atomic_dir(out) as tmp:
+        save_npz(tmp / "predictions.npz")
+        (tmp / "per_keypoint.csv").write_text("keypoint,rmse\n")
+        note = encode_png(face_tile(np.zeros((96, 96), np.uint8), np.full(30, np.nan), label=f"{name}: off"))
+        (tmp / "faces.png").write_bytes(note)
+        (tmp / "worst.png").write_bytes(note)
+    save_json(metrics, {"model": name, "trained": False})
+    print(f"{name}: off ({name}: null in params.yaml), not evaluated")
 
 
 def main() -> None:
@@ -30,6 +46,9 @@ def main() -> None:
         parser.add_argument(name)
     args = parser.parse_args()
     params = load_params()
+    if not params.trains(args.model):
+        write_off(args.model, Path(args.out), args.metrics)
+        return
     val, test = Faces.from_arrays(load_npz(args.val)), load_npz(args.test)
     predict = load_predictor(args.model, Path(args.model_dir), params)
     metrics, val_predictions = evaluate(predict, val, params.evaluate)

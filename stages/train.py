@@ -9,6 +9,7 @@ and speed, never compared) and `live/` (DVCLive per-epoch curves, timestamped), 
 retrain that reproduces the weights leaves OUT_DIR byte for byte the same and nothing downstream
 reruns. All are written into temp files and folders that replace the old ones only when training
 has finished: a killed run leaves the previous model in place, and `dvc repro` trains again cleanly.
+A model whose section is null (off) gets `off.json` in OUT_DIR and `"trained": false` as its summary.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tqdm import tqdm
 
 from .lib.cli import run
 from .lib.io import atomic_dir, load_npz, save_json
-from .lib.models import train_model, trained_models
+from .lib.models import OFF_FILE, train_model, trained_models
 from .lib.faces import Faces
 from .lib.params import load_params
 
@@ -51,6 +52,19 @@ class EpochLog:
         self.live.end()
 
 
+def write_off(name: str, out: Path, logs_dir: Path, summary: Path) -> None:
+    """The outputs of a model that params.yaml turns off: a marker, no curves, "not trained"."""
+    record = {"model": name, "trained": False}
+    with atomic_dir(out) as tmp, atomic_dir(logs_dir) as logs:
+        save_json(tmp / OFF_FILE, record)
+        save_json(logs / "timing.json", {})
+        curves = logs / "live" / "plots" / "metrics"
+        curves.mkdir(parents=True)
+        (curves / "not_trained.tsv").write_text("step\tnot_trained\n")  # an empty curve DVC can draw
+        save_json(summary, record)
+    print(f"{name}: off ({name}: null in params.yaml), not trained")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Train one model of the registry.")
     parser.add_argument("model", choices=trained_models())
@@ -63,6 +77,9 @@ def main() -> None:
     params = load_params()
     train = Faces.from_arrays(load_npz(args.split / "train.npz"))
     val = Faces.from_arrays(load_npz(args.split / "val.npz"))
+    if not params.trains(name):
+        write_off(name, args.out, args.logs, args.summary)
+        return
     with atomic_dir(args.out) as tmp, atomic_dir(args.logs) as logs:
         log = EpochLog(name, logs / "live", params.model(name).max_epochs)
         try:

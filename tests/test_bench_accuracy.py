@@ -75,6 +75,8 @@ def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_uncha
     monkeypatch.setattr(bench, "CODE_ROOT", tmp_path)
     monkeypatch.setattr(bench, "closure_files", lambda modules: ["stages/model.py"])
     before = bench.fingerprint(params_with({}), "resnet", data)
+    code.write_text('"""A docstring."""\nx = 1  # a comment\n')  # what it does is unchanged: still valid
+    assert bench.fingerprint(params_with({}), "resnet", data) == before
     code.write_text("x = 2\n")
     assert bench.fingerprint(params_with({}), "resnet", data) != before
 
@@ -136,3 +138,70 @@ def test_the_table_shows_the_epoch_each_kept_network_comes_from():
     row = {"data": "d", "model": "resnet", "val": 1.0, "val_flip": 1.0, "test": None, "test_flip": None,
            "epochs": 84, "best_epoch": "72", "train_wall_min": 1.0, "train_cpu_min": 2.0}
     assert "| 84 (72) |" in bench.table([row])
+
+
+@pytest.mark.slow
+def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_path):
+    import numpy as np
+
+    from stages.lib.folds import HOLDOUT, fold_indices
+    from stages.lib.split import duplicate_groups
+    from stages.prepare import prepare
+
+    command = [sys.executable, str(ROOT / "bench" / "accuracy.py"), "--data", "youtube-faces-15", "--models", "mean",
+               "--folds", "3", "--work", str(tmp_path / "work"), "--results", str(tmp_path / "results"),
+               "--set", "evaluate.flip_tta=false", "evaluate.zoom_tta=[]"]
+    first = subprocess.run(command, env=environment(), capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("training on") == 3
+    [(key, run)] = json.loads((tmp_path / "results" / "youtube-faces-15.json").read_text()).items()
+    assert key == "real.yaml evaluate.flip_tta=false evaluate.zoom_tta=[] folds=3"
+    assert run["machine"]["cores"] and "bf16" in run["machine"] and run["minutes"] > 0
+    mean = run["models"]["mean"]
+    assert [f["fold"] for f in mean["folds"]] == [0, 1, 2]
+    mixes = [f["mix"] for f in mean["folds"]]
+    assert mean["mix"]["mean"] == pytest.approx(np.mean(mixes)) and mean["mix"]["std"] == pytest.approx(np.std(mixes, ddof=1))
+    ensemble = mean["holdout_fold_ensemble"]
+    assert ensemble["faces"] == run["faces"]["holdout"]
+    assert ensemble["interval_95"][0] < ensemble["mix"] < ensemble["interval_95"][1]
+
+    # Out of fold: each fold's faces get the mean of the other folds' faces, never their own
+    # nor the hold-out's.
+    faces = prepare(ROOT.parent / "shared" / "data" / "youtube-faces-15")["train"]
+    split = params_with({}).split  # the seed and duplicate line the bench reads from params.yaml
+    parts = fold_indices(faces["keypoints"], duplicate_groups(faces["images"], split.duplicate_distance), 3, split.seed)
+    saved = np.load(tmp_path / "work" / "youtube-faces-15" / "folds3" / "fold1" / "mean" / "fold_predictions.npz")
+    training = faces["keypoints"][(parts != 1) & (parts != HOLDOUT)]
+    assert np.allclose(saved["val"][0], np.nanmean(training, axis=0), atol=1e-4)
+    assert len(saved["val"]) == (parts == 1).sum() and len(saved["holdout"]) == (parts == HOLDOUT).sum()
+
+    # A run killed during fold 2 keeps folds 0 and 1: the next run trains fold 2 only.
+    import shutil
+    shutil.rmtree(tmp_path / "work" / "youtube-faces-15" / "folds3" / "fold2")
+    again = subprocess.run(command, env=environment(), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("training on") == 1 and again.stdout.count("reused") == 2
+    rerun = json.loads((tmp_path / "results" / "youtube-faces-15.json").read_text())[key]["models"]["mean"]
+    assert [f["mix"] for f in rerun["folds"]] == mixes
+
+
+def test_the_bootstrap_interval_holds_the_mix_and_narrows_with_more_faces():
+    import numpy as np
+
+    from stages.lib.evaluation import bootstrap_interval, source_metrics
+
+    rng = np.random.default_rng(0)
+    weights = {"15-point": 0.6, "4-point": 0.4}
+
+    def faces(n):
+        truth = rng.uniform(0, 96, (n, 30)).astype(np.float32)
+        truth[n // 2:, 8:] = np.nan  # half of them 4-point faces
+        return truth + rng.normal(0, 2, truth.shape), truth
+
+    small, large = faces(100), faces(2000)
+    low, high = bootstrap_interval(*small, weights)
+    mix = source_metrics(*small, weights)["rmse_leaderboard_weighted"]
+    assert low < mix < high
+    assert bootstrap_interval(*small, weights) == (low, high)  # seeded
+    large_low, large_high = bootstrap_interval(*large, weights)
+    assert large_high - large_low < (high - low) / 2

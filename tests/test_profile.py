@@ -139,7 +139,8 @@ def test_the_kaggle_profile_extends_the_real_one(tmp_path):
                                validate_every=real.resnet.validate_every,
                                epochs=real.resnet.epochs, members=real.resnet.members,
                                pseudo_labels=real.resnet.pseudo_labels) == real.resnet
-    assert kaggle.cnn == real.cnn
+    # The submission is the ResNet's: the CNN is off, and the ensemble is the ResNet alone.
+    assert kaggle.cnn is None and not kaggle.trains("cnn") and kaggle.ensemble.models == ("resnet",)
     assert kaggle.evaluate.zoom_tta and not real.evaluate.zoom_tta
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")

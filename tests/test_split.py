@@ -88,3 +88,24 @@ def test_kaggles_training_set_holds_1100_rows_with_a_twin():
     in_groups = np.isin(groups, groups[groups != np.arange(len(groups))])
     assert in_groups.sum() == 1100
     assert np.array_equal(duplicate_groups(images, 0.025), groups)  # the gap: 0.025 to 0.05 finds the same
+
+
+def test_folds_keep_groups_whole_balance_sources_and_repeat_for_a_seed():
+    from stages.lib.folds import HOLDOUT, fold_indices
+    from stages.lib.sources import label_sources
+
+    kp = labels(1200, 0.3, seed=5)
+    groups = np.arange(1200)
+    groups[1::2] = groups[0::2]  # every face has a twin
+    folds = fold_indices(kp, groups, folds=5, seed=0)
+    assert sorted(set(folds.tolist())) == [HOLDOUT, 0, 1, 2, 3, 4]
+    assert all(len(set(folds[groups == g].tolist())) == 1 for g in np.unique(groups))
+    four_point = label_sources(kp) == "4-point"
+    for part in (HOLDOUT, 0, 1, 2, 3, 4):
+        rows = folds == part
+        assert rows.sum() == pytest.approx(1200 / 6, abs=4)
+        assert four_point[rows].mean() == pytest.approx(four_point.mean(), abs=0.03)
+    assert np.array_equal(folds, fold_indices(kp, groups, folds=5, seed=0))
+    assert not np.array_equal(folds, fold_indices(kp, groups, folds=5, seed=1))
+    with pytest.raises(ValueError, match="at least 2"):
+        fold_indices(kp, groups, folds=1, seed=0)

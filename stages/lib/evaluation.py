@@ -83,3 +83,25 @@ def per_keypoint_csv(metrics: dict) -> str:
 
     table = pd.DataFrame({"keypoint": KEYPOINTS, "rmse": [metrics["per_keypoint"][k] for k in KEYPOINTS]})
     return table.to_csv(index=False, float_format="%.6f", lineterminator="\n")
+
+
+def bootstrap_interval(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, float],
+                       resamples: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """A percentile bootstrap interval of the leaderboard mix (`source_metrics`) over faces: the
+    faces are drawn again with replacement `resamples` times, each source on its own, so every draw
+    keeps each source's count and the mix its weights."""
+    rng = np.random.default_rng(seed)
+    sources = label_sources(truth)
+    by_source = [np.flatnonzero(sources == source) for source in SOURCES]
+    squared = np.where(np.isnan(truth), 0.0, (np.asarray(predictions, np.float64) - truth) ** 2).sum(axis=1)
+    counted = (~np.isnan(truth)).sum(axis=1)
+    mixes = np.zeros(resamples)
+    total = sum(weights[s] for s, rows in zip(SOURCES, by_source) if len(rows) and weights[s] > 0)
+    for source, rows in zip(SOURCES, by_source):
+        if not len(rows) or weights[source] <= 0:
+            continue
+        draws = rows[rng.integers(0, len(rows), size=(resamples, len(rows)))]
+        mixes += weights[source] / total * squared[draws].sum(axis=1) / counted[draws].sum(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(np.sqrt(mixes), [tail, 100 - tail])
+    return float(low), float(high)

@@ -115,15 +115,23 @@ def damaged(path: str | os.PathLike, error: Exception) -> DamagedFileError:
                             "rerun `dvc repro` (or `dvc pull`) to rebuild it")
 
 
-def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array of an .npz file we wrote; a damaged file is a DamagedFileError naming it."""
+@contextlib.contextmanager
+def reading(path: str | os.PathLike, errors: tuple[type[Exception], ...]):
+    """Turns `errors` raised while reading `path` into one DamagedFileError line naming it; a
+    missing file stays a FileNotFoundError, for the caller to say which stage makes it."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+        yield
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, ValueError, EOFError, KeyError, OSError) as error:
+    except errors as error:
         raise damaged(path, error) from None
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an .npz file we wrote; a damaged file is a DamagedFileError naming it."""
+    with reading(path, (zipfile.BadZipFile, ValueError, EOFError, KeyError, OSError)):
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
 
 
 def save_json(path: str | os.PathLike, obj) -> None:

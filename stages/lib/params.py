@@ -416,12 +416,19 @@ class Params:
             require(name in models, f"ensemble.models[{i}]",
                     lambda: f"unknown model {shown(name)}; known models: "
                             f"{', '.join(m for m in models if m != 'ensemble')}")
+            require(self.trains(name), f"ensemble.models[{i}]", lambda: f"names {name}, which is off ({name}: null)")
         require(self.predict.model in models, "predict.model",
                 lambda: f"unknown model {shown(self.predict.model)}; known models: {', '.join(models)}")
+        require(self.trains(self.predict.model), "predict.model",
+                lambda: f"names {self.predict.model}, which is off ({self.predict.model}: null)")
 
-    def model(self, name: str) -> ModelParams:
-        """The section of model `name`."""
+    def model(self, name: str) -> ModelParams | None:
+        """The section of model `name`; None for a trained model that params.yaml turns off."""
         return getattr(self, name)
+
+    def trains(self, name: str) -> bool:
+        """Whether model `name` is on (its section is not null)."""
+        return self.model(name) is not None
 
 
 def model_names() -> tuple[str, ...]:
@@ -435,7 +442,9 @@ def params_class() -> type[Params]:
     """`Params` with one more field per registered model, typed by its registration's params class."""
     from .models import MODELS
 
-    return _with_models(tuple((name, entry.params) for name, entry in MODELS.items()))
+    # A trained model's section may be null: that model is off, its stages write "not trained".
+    return _with_models(tuple((name, entry.params | None if entry.trained else entry.params)
+                              for name, entry in MODELS.items()))
 
 
 @functools.lru_cache(maxsize=None)

@@ -8,7 +8,8 @@ dict` and `load(model_dir) -> Predictor` (`predict(images, four_point=None)`, se
 summary's optional `timing` entry (seconds, speed) is kept apart from the compared metrics.
 
 The registration names the params class of its section; `params.Params` gets one field per
-registration, so `params.yaml` must have the section. dvc.yaml names the trained models once, in
+registration, so `params.yaml` must have the section; a trained model's section may be `null`,
+which turns it off (its stages then write `off.json` and "not trained" metrics, and nothing loads it). dvc.yaml names the trained models once, in
 its `vars` (tests/test_dvc_yaml.py keeps that list equal to this one); every stage iterates over
 it or depends on a folder. The ensemble is trained by no stage: it averages what `models/` holds.
 Params classes live in `params.py`, apart from the models' code, so that reading params never
@@ -24,6 +25,7 @@ from types import ModuleType
 
 from typing import TYPE_CHECKING
 
+from ..errors import UserError
 from ..params import CnnParams, EnsembleParams, MeanParams, ModelParams, Params, PatchParams, ResNetParams
 
 if TYPE_CHECKING:  # for annotations only: reading params (which imports this registry) stays light
@@ -77,9 +79,23 @@ def loaded_modules(name: str, params: Params) -> set[str]:
     return {f"{__name__}.{entry(n).module}" for n in with_members(name, params)}
 
 
+# What a trained model's folder holds when params.yaml turns the model off (its section: null).
+OFF_FILE = "off.json"
+
+
+class ModelOffError(UserError):
+    """A model was asked for whose params section is null, so no stage trained it."""
+
+
+def is_off(model_dir: Path) -> bool:
+    return (Path(model_dir) / OFF_FILE).exists()
+
+
 def train_model(name: str, params: Params, train: Faces, val: Faces, out_dir: Path, on_epoch) -> dict:
     if not entry(name).trained:
         raise ValueError(f"model {name!r} is not trained: it combines the trained models (load_predictor)")
+    if not params.trains(name):
+        raise ModelOffError(f"{name}: off in params.yaml ({name}: null), so it is not trained")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return entry(name).load_module().train(params.model(name), train, val, out_dir, on_epoch)
 
@@ -87,6 +103,9 @@ def train_model(name: str, params: Params, train: Faces, val: Faces, out_dir: Pa
 def load_predictor(name: str, model_dir: Path, params: Params | None = None) -> Predictor:
     """A trained model from its folder; a combining one (the ensemble) from the folder of the
     trained models, as `params` (its section) says."""
+    if entry(name).trained and is_off(model_dir):
+        raise ModelOffError(f"{model_dir}: {name} was off when it was trained ({name}: null in params.yaml); "
+                            f"set its section and run `dvc repro`, or use another model")
     module = entry(name).load_module()
     if entry(name).trained:
         return module.load(model_dir)

@@ -1,4 +1,5 @@
-"""What the training loops of both frameworks share: the epoch callback, threads, shuffling."""
+"""What the training loops of both frameworks share: the epoch callback, threads, shuffling, and
+the error a diverged run stops with."""
 from __future__ import annotations
 
 import os
@@ -6,8 +7,14 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import UserError
+
 # Called once per epoch with that epoch's metrics (train/loss, val/loss, val/rmse, lr, ...).
 EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+class DivergedError(UserError):
+    """Training went to NaN or infinity: the old model is kept, and the message says what to lower."""
 
 
 def cpu_threads(requested: int | str) -> int:

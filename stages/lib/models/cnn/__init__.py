@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from ...faces import Faces  # noqa: E402
-from ...io import damaged, load_npz, save_npz  # noqa: E402
+from ...io import load_npz, reading, save_npz  # noqa: E402
 from ...keypoints import Predictor  # noqa: E402
 from ...params import CnnParams  # noqa: E402
 from ..targets import Targets  # noqa: E402
@@ -40,17 +40,11 @@ def train(params: CnnParams, train: Faces, val: Faces, out_dir: Path, on_epoch: 
 def load(model_dir: Path) -> Predictor:
     model_dir = Path(model_dir)
     path = model_dir / "config.json"
-    try:
+    with reading(path, (ValueError, KeyError, TypeError)):  # not JSON, or a key missing
         config = json.loads(path.read_text())
         model = build(config)
-    except FileNotFoundError:
-        raise
-    except (ValueError, KeyError, TypeError) as error:  # not JSON, or a key missing
-        raise damaged(path, error) from None
     weights = load_npz(model_dir / "weights.npz")
-    try:
+    with reading(model_dir / "weights.npz", (ValueError,)):  # arrays of other shapes than the network's
         model.set_weights([weights[name] for name in sorted(weights)])
-    except ValueError as error:  # arrays of other shapes than the network's
-        raise damaged(model_dir / "weights.npz", error) from None
     targets = Targets(config["normalize_targets"])
     return lambda images, four_point=None: targets.decode(model.predict(to_input(images), batch_size=256, verbose=0))

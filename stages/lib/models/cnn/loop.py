@@ -11,19 +11,14 @@ import time
 import numpy as np
 
 from ...augment import augment_batch
-from ...errors import UserError
 from ...faces import Faces
 from ...metrics import rmse
 from ...params import CnnParams
 from ..targets import Targets
-from ..training import EpochCallback, cpu_threads, epoch_order
+from ..training import DivergedError, EpochCallback, cpu_threads, epoch_order
 from .network import architecture, build, to_input
 
 _configured = False
-
-
-class DivergedError(UserError):
-    """Training went to NaN or infinity: the old model is kept, and the message says what to lower."""
 
 
 def configure(threads: int | str, seed: int) -> None:

@@ -29,7 +29,7 @@ from ...params import ResNetParams
 from ...sources import four_point_faces, from_source_layout, to_source_layout
 from ...tta import with_flip_averaging, with_mirror_offsets
 from ...faces import Faces
-from ...io import atomic_file, damaged
+from ...io import atomic_file, reading
 from ...keypoints import Predictor
 from ..targets import Targets
 from ..training import EpochCallback, cpu_threads
@@ -157,12 +157,9 @@ SAVED_KEYS = {"stem_stride", "head", "normalize_targets", "heatmap_reg", "shortc
 
 def _saved(model_dir: Path) -> dict:
     path = Path(model_dir) / "model.pt"
-    try:
+    # torch raises RuntimeError, pickle's and zip's errors alike
+    with reading(path, (Exception,)):
         saved = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(saved, dict) or SAVED_KEYS - saved.keys():
             raise KeyError(sorted(SAVED_KEYS - set(saved)) if isinstance(saved, dict) else "not a mapping")
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # torch raises RuntimeError, pickle's and zip's errors alike
-        raise damaged(path, error) from None
     return saved

@@ -15,14 +15,13 @@ import numpy as np
 import torch
 
 from ...augment import augment_batch
-from ...errors import UserError
 from ...keypoints import N_COLUMNS
 from ...metrics import rmse
 from ...params import ResNetParams
 from ...sources import SOURCE_COLUMNS, SOURCES
 from ...faces import Faces
 from ..targets import Targets
-from ..training import EpochCallback, epoch_order
+from ..training import DivergedError, EpochCallback, epoch_order
 from .losses import heatmap_divergence, masked_loss
 from .network import ResNet, cell_centres, soft_argmax
 
@@ -45,10 +44,6 @@ class NetworkResult:
 
 def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-class DivergedError(UserError):
-    """Training went to NaN or infinity: the old model is kept, and the message says what to lower."""
 
 
 def architecture(params: ResNetParams) -> dict:
