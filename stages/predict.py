@@ -1,6 +1,10 @@
-"""Keypoints on your own photos: `python -m stages.predict PHOTO_OR_FOLDER... --out DIR [--model NAME]`.
+"""Keypoints on your own photos: `python -m stages.predict PHOTO_OR_FOLDER... [--out DIR] [--model NAME]`.
 
-The model is params.yaml's `predict.model` unless `--model` names another.
+The model is params.yaml's `predict.model` unless `--model` names another, or `best`: the one
+`compare` ranked first (metrics/summary.json), which `make photos` uses. It first says which
+model it runs and what that model learned from (its training summary, metrics/train/<name>.json):
+the embedded drawings, Kaggle's faces, or the real faces of another folder. Results go to
+`results/` unless `--out` names another folder.
 
 Finds every face (OpenCV's Haar cascades: frontal, and profile both ways), frames it like a
 Kaggle face, predicts the 15 keypoints with a trained model and maps them back into the photo's
@@ -121,6 +125,42 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params
     return counts
 
 
+EMBEDDED, KAGGLE = "data/raw/sample", "data/raw/kaggle"
+
+
+def training_data(raw_dir: str, faces: int) -> str:
+    """What a model learned from, in words, from its data.raw_dir and its number of faces."""
+    if raw_dir == EMBEDDED:
+        return (f"{faces:,} procedural drawings of faces (the embedded data, {EMBEDDED}), not photos: "
+                f"train on real faces for real use (`make kaggle`)")
+    if raw_dir == KAGGLE:
+        return f"{faces:,} of Kaggle's training faces ({KAGGLE})"
+    return f"{faces:,} real faces from {raw_dir}"
+
+
+def chosen_model(requested: str | None, params: Params, summary: Path) -> str:
+    """--model as given; `best`: compare's first; none: params.yaml's predict.model."""
+    if requested != "best":
+        return requested or params.predict.model
+    if not summary.is_file():
+        raise FileNotFoundError(f"{summary}: no ranking of the trained models yet; run `make repro` first")
+    return json.loads(summary.read_text())["best"]
+
+
+def provenance(model: str, params: Params, train_metrics: Path) -> str:
+    """`model`, and what it (an ensemble: its members) learned from, from the training summaries."""
+    members = params.ensemble.models if model == "ensemble" else (model,)
+    seen = []
+    for member in members:
+        path = train_metrics / f"{member}.json"
+        record = json.loads(path.read_text()) if path.is_file() else {}
+        if "trained_on" not in record:
+            return f"model {model} (what it learned from is not recorded: {path})"
+        seen.append(training_data(record["trained_on"]["raw_dir"], record["trained_on"]["faces"]))
+    members_text = f" (an average of {', '.join(members)})" if model == "ensemble" else ""
+    return f"model {model}{members_text}, trained on {' and '.join(sorted(set(seen)))}"
+
+
 def limit_photo_size(megapixels: float) -> None:
     """PIL refuses images over twice its MAX_IMAGE_PIXELS and warns over it; refuse over `megapixels`, silently below."""
     import warnings
@@ -134,9 +174,12 @@ def limit_photo_size(megapixels: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+", help="photo files or folders of photos")
-    parser.add_argument("--model", choices=sorted(MODELS), help="a trained model (default: params.yaml's predict.model)")
-    parser.add_argument("--out", required=True, type=Path, help="folder for the .json and .png results")
+    parser.add_argument("--model", choices=[*sorted(MODELS), "best"],
+                        help="a trained model, or best: compare's first (default: params.yaml's predict.model)")
+    parser.add_argument("--out", default=Path("results"), type=Path, help="folder for the .json and .png results")
     parser.add_argument("--models-dir", default=Path("models"), type=Path)
+    parser.add_argument("--metrics-dir", default=Path("metrics"), type=Path,
+                        help="where compare's summary.json and the training summaries (train/) are")
     parser.add_argument("--no-tta", action="store_true",
                         help="one view per face (default: evaluation's views, params.yaml's evaluate.flip_tta and zoom_tta)")
     parser.add_argument("--labels", action="store_true", help="write each keypoint's name beside it in the overlay")
@@ -152,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         params = load_params()
-        counts = predict_photos(photos, args.model or params.predict.model, args.out, params, args.models_dir,
+        model = chosen_model(args.model, params, args.metrics_dir / "summary.json")
+        print(provenance(model, params, args.metrics_dir / "train"))
+        counts = predict_photos(photos, model, args.out, params, args.models_dir,
                                 not args.no_tta, args.labels, args.keep_non_faces)
     except (UserError, OSError) as error:
         print(f"error: {describe(error)}", file=sys.stderr)

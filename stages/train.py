@@ -87,7 +87,9 @@ def main() -> None:
         finally:
             log.close()
         save_json(logs / "timing.json", summary.pop("timing", {}))
-        save_json(args.summary, {"model": name, **summary})
+        # What the model learned from, for whoever uses it later (`make photos` says it).
+        trained_on = {"raw_dir": params.data.raw_dir, "faces": len(train)}
+        save_json(args.summary, {"model": name, "trained_on": trained_on, **summary})
     print(f"{name}: val RMSE {summary['val_rmse']:.4f} px -> {args.out}/")
 
 

@@ -224,3 +224,26 @@ def test_a_new_model_is_a_module_its_params_and_one_registration(tmp_path):
     # Its section is a params dependency like any model's: an experiment on it reruns its chain only.
     rerun = ran(project.dvc("exp", "run", "-S", "toy.shift_px=3.0").stdout)
     assert {"train@toy", "evaluate@toy"} <= rerun and not {"train@resnet", "train@cnn"} & rerun
+
+
+def test_the_plots_page_needs_no_network_and_renders_its_charts(project, tmp_path):
+    """`dvc plots show` fills .dvc/plots/offline.html, which carries Vega inline: no CDN. Where
+    Chromium is installed, a headless screenshot shows the charts drawn (their purple marks)."""
+    out = tmp_path / "page"
+    project.dvc("plots", "show", "-o", str(out))
+    page = (out / "index.html").read_text()
+    assert not re.search(r"<script[^>]+src=[\"']https?:", page) and "window.vegaEmbed=" in page
+    assert page.count("vegaEmbed('#") >= 8  # the curves and the bar charts, each a Vega-Lite chart
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return
+    shot = tmp_path / "page.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,3000",
+                    "--virtual-time-budget=15000", f"--screenshot={shot}", (out / "index.html").as_uri()],
+                   capture_output=True, timeout=120)
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    vega_purple = (b > 150) & (r > 80) & (r < 200) & (g < 120)  # Vega's first colour on a rev: #945dd6-ish
+    assert vega_purple.sum() > 2000, "the page's charts did not render"
