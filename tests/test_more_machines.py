@@ -38,8 +38,8 @@ RAW_FILES = ("training.csv", "test.csv", "IdLookupTable.csv")
 
 
 def tracked_faces_project(path: Path) -> Project:
-    """A tiny-profile project with real faces in data/raw/kaggle, tracked by DVC as the README's
-    "Real Kaggle data" steps do it."""
+    """A tiny-profile project with real faces in data/raw/kaggle, tracked by DVC as docs/kaggle.md's
+    "The Kaggle steps by hand" do it."""
     project = make_project(path, {"data": {"raw_dir": "data/raw/kaggle"}})
     youtube_faces_cut(project.path / "data/raw/kaggle")
     project.dvc("add", *(f"data/raw/kaggle/{name}" for name in RAW_FILES))

@@ -1,0 +1,107 @@
+"""The tables of README.md and docs/*.md that come from the project's outputs, and their check.
+
+A generated table sits between two markers that name its source:
+
+    <!-- table: metrics/summary.md -->                       compare's table, as it is
+    <!-- table: bench/results/kaggle-train-jpeg.json RUN -->  one run of bench/accuracy.py's results file
+    ...
+    <!-- end table -->
+
+usage: python docs/tables.py           rewrite every marked table from its source
+       python docs/tables.py --check   exit 1, naming each table that differs from its source
+(tests/test_docs.py runs the check, so text and outputs cannot drift apart.)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCK = re.compile(r"(<!-- table: (\S+)(?: ([^\n]+?))? -->\n)(.*?)(<!-- end table -->)", re.S)
+SOURCES = ("15-point", "4-point")
+
+
+def machine_text(machine: dict) -> str:
+    where = machine["gpu"] or f"{machine['cores']} cores of an {machine['cpu']} (family {machine['cpu_family']} " \
+                              f"model {machine['cpu_model']}, {'with' if machine['bf16'] else 'no'} bf16)"
+    return where
+
+
+def spread(summary: dict) -> str:
+    if summary is None or summary.get("mean") is None:
+        return "-"
+    return f"{summary['mean']:.3f}" + (f" ± {summary['std']:.3f}" if summary.get("std") is not None else "")
+
+
+def fold_run_table(run: dict) -> str:
+    """One fold run of a results file: per model, the folds' leaderboard mix (mean ± standard
+    deviation over folds), each source's, the pooled out-of-fold mix, and the fold ensemble on the
+    outer hold-out with its 95% bootstrap interval."""
+    lines = ["| model | folds | leaderboard mix, mean ± sd over folds | 15-point faces | 4-point faces | "
+             "out-of-fold mix | fold ensemble on the hold-out (95% interval) | train min per fold |",
+             "|" + " --- |" * 8]
+    for name, model in run["models"].items():
+        folds = model["folds"]
+        held = model.get("holdout_fold_ensemble")
+        ensemble = "-" if held is None else \
+            f"{held['mix']:.3f} ({held['interval_95'][0]:.3f}-{held['interval_95'][1]:.3f})"
+        oof = model.get("out_of_fold")
+        minutes = sum(f["train_wall_min"] for f in folds) / len(folds)
+        lines.append(f"| {name} | {len(folds)} of {run['folds']} | {spread(model['mix'])} | "
+                     f"{spread(model.get('15-point'))} | {spread(model.get('4-point'))} | "
+                     f"{'-' if oof is None else format(oof['mix'], '.3f')} | {ensemble} | {minutes:.1f} |")
+    lines += ["", f"*{run['profile']} {' '.join(run['set'])}: {run['faces']['folds']:,} faces in {run['folds']} folds, "
+              f"{run['faces']['holdout']:,} held out; seed {run['seed']}; on {machine_text(run['machine'])}.*"]
+    return "\n".join(lines) + "\n"
+
+
+def render(source: str, argument: str | None) -> str:
+    path = ROOT / source
+    if source.endswith(".md"):
+        return path.read_text()
+    runs = json.loads(path.read_text())
+    if argument not in runs:
+        raise KeyError(f"{source}: no run {argument!r}; it has {', '.join(map(repr, runs))}")
+    return fold_run_table(runs[argument])
+
+
+def documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def refreshed(text: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + render(m.group(2), m.group(3)) + m.group(5), text)
+
+
+def drifted() -> list[str]:
+    """Each marked table whose text differs from what its source renders, as `file: source`."""
+    out = []
+    for path in documents():
+        text = path.read_text()
+        for match in BLOCK.finditer(text):
+            if match.group(4) != render(match.group(2), match.group(3)):
+                out.append(f"{path.relative_to(ROOT)}: {match.group(2)} {match.group(3) or ''}".rstrip())
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    if args.check:
+        stale = drifted()
+        for line in stale:
+            print(f"{line}: differs from its source; run python docs/tables.py", file=sys.stderr)
+        sys.exit(1 if stale else 0)
+    for path in documents():
+        text = path.read_text()
+        if refreshed(text) != text:
+            path.write_text(refreshed(text))
+            print(f"rewrote the tables of {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
