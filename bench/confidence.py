@@ -8,9 +8,12 @@ on crops of scikit-image's pictures without a face. This measures, for one train
 - non-faces: new crops of those pictures (another seed than the calibration's), and every box the
   cascades find in them (false detections, the case the line exists for).
 It prints each set's percentiles and, at the model's line and around it, the share of faces kept
-and of non-faces dropped.
+and of non-faces dropped. Then the two filters of the photo path together: MTCNN's own score
+(`photo/detect.py`'s MTCNN_MIN_SCORE; each image enlarged 3x and padded, as a photo's face) and
+the model's line, each alone and both, on at most --detector-images images per set.
 
 usage: python bench/confidence.py [--model-dir models/resnet] [--val data/split/val.npz] [--crops 400]
+                                  [--detector-images 200]
 """
 from __future__ import annotations
 
@@ -27,14 +30,15 @@ from stages.lib.confidence import face_score, grey_pictures, non_face_crops  # n
 from stages.lib.io import load_npz  # noqa: E402
 from stages.lib.kaggle_csv import read_test_csv  # noqa: E402
 from stages.lib.models import load_confidence  # noqa: E402
-from stages.lib.photo.detect import detect  # noqa: E402
+from stages.lib.photo.detect import detect_haar, detect_mtcnn  # noqa: E402
 from stages.lib.photo.frame import Frame, crop  # noqa: E402
 
 FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15" / "test.csv"
 
 
 def false_detections() -> np.ndarray:
-    crops = [crop(grey, Frame.from_box(box)) for grey in grey_pictures().values() for box, _ in detect(grey)]
+    """Crops of every box OpenCV's cascades find on pictures without faces: hard non-faces."""
+    crops = [crop(grey, Frame.from_detection(d)) for grey in grey_pictures().values() for d in detect_haar(grey)]
     return np.stack(crops) if crops else np.zeros((0, 96, 96), np.uint8)
 
 
@@ -43,6 +47,7 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "models" / "resnet")
     parser.add_argument("--val", type=Path, help="the model's validation faces (a split .npz)")
     parser.add_argument("--crops", type=int, default=400)
+    parser.add_argument("--detector-images", type=int, default=200)
     args = parser.parse_args()
     confidence = load_confidence("resnet", args.model_dir)
     if confidence is None:
@@ -73,6 +78,18 @@ def main() -> None:
             cells.append(f"{'kept' if face else 'dropped'} {100 * (kept if face else 1 - kept):5.1f}%")
         mark = "  <- the model's line" if threshold == line else ""
         print(f"{threshold:7.2f}  " + "  ".join(f"{c:>21s}" for c in cells) + mark)
+
+    import cv2
+
+    print("\nkept by MTCNN's score, by the model's line, and by both (what the photo path keeps)")
+    for label, images in sets.items():
+        images = images[:args.detector_images]
+        detected = np.array([bool(detect_mtcnn(np.repeat(cv2.copyMakeBorder(
+            cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC), 120, 120, 120, 120,
+            cv2.BORDER_CONSTANT, value=128)[..., None], 3, axis=2))) for image in images])
+        model = scores[label][:len(images)] <= line
+        print(f"{label:40s} {len(images):5d}   MTCNN {detected.mean():6.1%}   model {model.mean():6.1%}   "
+              f"both {(detected & model).mean():6.1%}", flush=True)
 
 
 if __name__ == "__main__":

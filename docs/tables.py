@@ -4,6 +4,7 @@ A generated table sits between two markers that name its source:
 
     <!-- table: metrics/summary.md -->                       compare's table, as it is
     <!-- table: bench/results/kaggle-train-jpeg.json RUN -->  one run of bench/accuracy.py's results file
+    <!-- table: bench/results/detection.json detectors -->   bench/detection.py's (or: upright)
     ...
     <!-- end table -->
 
@@ -58,10 +59,38 @@ def fold_run_table(run: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def detection_table(results: dict, part: str) -> str:
+    """bench/detection.py's results: `detectors` (found and false boxes, per detector, and time)
+    or `upright` (keypoint RMSE of turned faces, cropped as they lie and turned upright)."""
+    detectors = sorted({key.rsplit(", ", 1)[1] for key in results["canvases"]})
+    if part == "upright":
+        rmse = results["upright_rmse"]
+        lines = ["| face turned by | RMSE, cropped as it lies (px) | RMSE, turned upright (px) |", "| --- | --- | --- |"]
+        lines += [f"| {angle} | {row['as it lies']:.3f} | {row['upright']:.3f} |" for angle, row in rmse.items()]
+        lines += ["", f"*Pixels of the 96x96 face; {results['faces']} faces per angle; the model: "
+                      f"{results['upright_model']}; on {machine_text(results['machine'])}.*"]
+        return "\n".join(lines) + "\n"
+    angles = [key.rsplit(", ", 1)[0] for key in results["canvases"] if key.endswith(", " + detectors[0])]
+    lines = ["| detector | " + " | ".join(f"found, turned {a}" for a in angles) + " | false boxes in canvases | "
+             "small faces found | false boxes on pictures without faces | s per 640x480 | s per 12 MP |",
+             "|" + " --- |" * (len(angles) + 6)]
+    for detector in detectors:
+        found = [results["canvases"][f"{a}, {detector}"] for a in angles]
+        pictures = results["false_boxes"][detector]
+        lines.append(f"| {detector} | " + " | ".join(f"{f['found']:.1%}" for f in found) +
+                     f" | {sum(f['false_boxes'] for f in found)} | {results['small_faces'][detector]:.1%} | "
+                     f"{sum(pictures.values())} | {results['seconds'][f'640x480, {detector}']['seconds']:.2f} | "
+                     f"{results['seconds'][f'12 MP, 4 faces, {detector}']['seconds']:.2f} |")
+    lines += ["", f"*{results['faces']} youtube-faces-15 test faces per angle; on {machine_text(results['machine'])}.*"]
+    return "\n".join(lines) + "\n"
+
+
 def render(source: str, argument: str | None) -> str:
     path = ROOT / source
     if source.endswith(".md"):
         return path.read_text()
+    if path.name == "detection.json":
+        return detection_table(json.loads(path.read_text()), argument)
     runs = json.loads(path.read_text())
     if argument not in runs:
         raise KeyError(f"{source}: no run {argument!r}; it has {', '.join(map(repr, runs))}")

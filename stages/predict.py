@@ -6,19 +6,19 @@ model it runs and what that model learned from (its training summary, metrics/tr
 the embedded drawings, Kaggle's faces, or the real faces of another folder. Results go to
 `results/` unless `--out` names another folder.
 
-Finds every face (OpenCV's Haar cascades: frontal, and profile both ways), frames it like a
-Kaggle face, predicts the 15 keypoints with a trained model and maps them back into the photo's
-pixels. Per photo it writes `DIR/<file name>.json` (numbered faces: the detector, box and named
-keypoints in photo pixels; the model name) and `DIR/<file name>.overlay.png` (the photo in its
-own colours with numbered boxes and points drawn to each face's scale; `--labels` names the
-points). Models with a distribution per keypoint (the ResNet's heatmaps) add each keypoint's
-spread and a face score, and detections that score beyond the model's own face line are
-dropped (`--keep-non-faces` keeps them, marked); the others say they have no confidence to
-give. `a.jpg` and `a.png` get results of their own, and a second `a.jpg` from another folder
-gets `a-2.jpg.*`. No result ever replaces a photo of the batch, and a folder's `*.overlay.png`
-(this tool's own pictures) are not taken for photos. A photo with no face gets an empty result
-and a message; an unreadable file an error naming it; the batch goes on either way. The exit
-status is non-zero only when no photo gave a face.
+Finds every face (MTCNN, `lib/photo/detect.py`; `--detector haar` for OpenCV's cascades), turns it
+upright by its eyes, frames it like a Kaggle face, predicts the 15 keypoints with a trained model
+and maps them back into the photo's pixels. Per photo it writes `DIR/<file name>.json` (numbered
+faces: the detector, its score, box, the angle the face was turned by, and named keypoints in photo
+pixels; the model name) and `DIR/<file name>.overlay.png` (the photo in its own colours with
+numbered boxes and points drawn to each face's scale; `--labels` names the points). Models with a
+distribution per keypoint (the ResNet's heatmaps) add each keypoint's spread and a face score, and
+detections that score beyond the model's own face line are dropped (`--keep-non-faces` keeps them,
+marked); the others say they have no confidence to give. `a.jpg` and `a.png` get results of their
+own, and a second `a.jpg` from another folder gets `a-2.jpg.*`. No result ever replaces a photo of
+the batch, and a folder's `*.overlay.png` (this tool's own pictures) are not taken for photos. A
+photo with no face gets an empty result and a message; an unreadable file an error naming it; the
+batch goes on either way. The exit status is non-zero only when no photo gave a face.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from .lib.errors import UserError
 from .lib.io import atomic_file
 from .lib.models import MODELS, load_confidence, load_predictor, model_dir
 from .lib.params import Params, load_params
+from .lib.photo.detect import DETECTORS
 from .lib.photo.draw import is_overlay, overlay_png
 from .lib.photo.find import find_keypoints
 from .lib.photo.read import PhotoError, load_photo
@@ -91,7 +92,7 @@ def result_paths(photos: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
 
 def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params, models_dir: Path = Path("models"),
                    test_time_views: bool = True, labels: bool = False, keep_non_faces: bool = False,
-                   log=print) -> dict[str, int]:
+                   detector: str = "mtcnn", log=print) -> dict[str, int]:
     """Process every photo; returns counts of photos with faces, without faces, and failed."""
     results = result_paths(photos, out_dir)  # a bad --out fails before the model loads
     folder = model_dir(models_dir, model)
@@ -109,7 +110,7 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params
             log(f"error: {error}", file=sys.stderr)
             counts["failed"] += 1
             continue
-        result = find_keypoints(grey, predict, str(path), confidence, keep_non_faces)
+        result = find_keypoints(rgb, grey, predict, str(path), confidence, keep_non_faces, detector)
         with atomic_file(json_path, "w") as handle:
             json.dump(result.as_json(model), handle, indent=2)
         with atomic_file(overlay_path) as handle:
@@ -185,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", action="store_true", help="write each keypoint's name beside it in the overlay")
     parser.add_argument("--max-megapixels", type=float, default=179.0,
                         help="refuse larger photos (a guard against decompression bombs; default 179, PIL's)")
+    parser.add_argument("--detector", choices=DETECTORS, default="mtcnn",
+                        help="mtcnn (default), or haar: OpenCV's cascades, for comparison")
     parser.add_argument("--keep-non-faces", action="store_true",
                         help="keep detections whose keypoints' spread says they are not faces (marked is_face: false)")
     args = parser.parse_args(argv)
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         model = chosen_model(args.model, params, args.metrics_dir / "summary.json")
         print(provenance(model, params, args.metrics_dir / "train"))
         counts = predict_photos(photos, model, args.out, params, args.models_dir,
-                                not args.no_tta, args.labels, args.keep_non_faces)
+                                not args.no_tta, args.labels, args.keep_non_faces, args.detector)
     except (UserError, OSError) as error:
         print(f"error: {describe(error)}", file=sys.stderr)
         return 1

@@ -41,3 +41,17 @@ def test_the_per_keypoint_table_holds_every_model_best_first():
     assert per_keypoint_table(metrics, ["b", "a"]) == ("model,keypoint,rmse\nb,nose_tip,0.250000\n"
                                                        "b,left_eye_center,0.500000\na,nose_tip,1.500000\n"
                                                        "a,left_eye_center,3.000000\n")
+
+
+def test_a_model_that_params_turn_off_is_listed_as_off_and_never_ranked(tmp_path):
+    from stages.evaluate import write_off
+
+    write_off("cnn", tmp_path / "evaluation" / "cnn", str(tmp_path / "cnn.json"))
+    import json
+
+    off = json.loads((tmp_path / "cnn.json").read_text())
+    assert off == {"model": "cnn", "trained": False}
+    assert (tmp_path / "evaluation" / "cnn" / "per_keypoint.csv").read_text() == "keypoint,rmse\n"
+    summary = summarise({"cnn": off, "a": record(1.0, 1.1, (1.0, 1.2))})
+    assert summary["ranking"] == ["a"] and summary["off"] == ["cnn"] and "cnn" not in summary["models"]
+    assert markdown(summary).splitlines()[-1].startswith("| cnn (off) | - |")

@@ -1,56 +1,80 @@
-"""A detected box framed the way Kaggle's faces are: the 96x96 crop and the exact map back.
+"""A detected face framed the way Kaggle's faces are: the 96x96 crop, upright, and the exact map back.
 
-Kaggle's 96x96 faces are framed like OpenCV's frontal-face Haar detection: measured on
-Kaggle's own training faces (bench/crop_framing.py), the face square is 0.99x the detected
-box's width (interquartile range 0.06), centred on it (offsets under 0.3% of its width). So a
-detected box is cropped at that size, scaled to 96x96, and the predicted keypoints go back
-through the exact inverse of that map.
+Kaggle's 96x96 faces are roughly upright squares framed about the face. Measured on Kaggle's own
+training faces (bench/crop_framing.py), the face square is, relative to each detector's box:
+- MTCNN: 1.29x the box's width, its centre 0.017 widths right of the box's centre and 0.009
+  above it (interquartile range of the side: 9% of it);
+- OpenCV's frontal Haar cascade: 0.99x the box's width, centred on it (IQR 6%).
+
+A face MTCNN found turns upright: the crop is rotated about the face's centre so that the line
+through the detector's eye landmarks is level, as in Kaggle's faces, and the centre's offset
+turns with it. The predicted keypoints go back through the exact inverse of that map.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import cv2
 import numpy as np
 
 from ..keypoints import IMAGE_SIZE
+from .detect import Detection
 
-# The Kaggle face square's side relative to the Haar box's width, centred on the box (its centre
-# offsets measured under 0.3% of the width: bench/crop_framing.py).
-FRAME_SCALE = 0.99
+# Per detector: the Kaggle face square's side / box width, and its centre's offset from the
+# box's centre / box width, x and y (bench/crop_framing.py).
+FRAMING = {"mtcnn": (1.286, 0.017, -0.009), "haar": (0.99, 0.0, 0.0)}
+FRAME_SCALE = FRAMING["haar"][0]
 
 
 @dataclasses.dataclass(frozen=True)
 class Frame:
-    """A square in photo coordinates (pixel centres at integers): top-left edge and side."""
+    """A square in photo coordinates (pixel centres at integers): its centre, side, and the angle
+    (radians, clockwise on screen) by which the face is turned in the photo."""
 
-    x0: float
-    y0: float
+    cx: float
+    cy: float
     side: float
+    angle: float = 0.0
 
     @staticmethod
-    def from_box(box, scale: float = FRAME_SCALE) -> "Frame":
+    def from_box(box, scale: float = FRAME_SCALE, dx: float = 0.0, dy: float = 0.0, angle: float = 0.0) -> "Frame":
         x, y, w, h = (float(v) for v in box)
-        side = w * scale
-        cx = x - 0.5 + w / 2
-        cy = y - 0.5 + h / 2
-        return Frame(cx - side / 2, cy - side / 2, side)
+        offset_x, offset_y = dx * w, dy * w  # in the face's own (upright) axes
+        cos, sin = math.cos(angle), math.sin(angle)
+        return Frame(x - 0.5 + w / 2 + cos * offset_x - sin * offset_y,
+                     y - 0.5 + h / 2 + sin * offset_x + cos * offset_y, w * scale, angle)
+
+    @staticmethod
+    def from_detection(detection: Detection, upright: bool = True) -> "Frame":
+        """The frame of a detection; turned upright by its eyes when it has them and `upright`."""
+        scale, dx, dy = FRAMING["mtcnn" if detection.detector == "mtcnn" else "haar"]
+        angle = 0.0
+        if upright and detection.eyes is not None:
+            (lx, ly), (rx, ry) = detection.eyes
+            angle = math.atan2(ry - ly, rx - lx)
+        return Frame.from_box(detection.box, scale, dx, dy, angle)
 
     def crop_matrix(self) -> np.ndarray:
-        """2x3 affine taking photo coordinates to 96x96 crop coordinates.
-
-        Crop pixel j covers [x0 + j * a, x0 + (j + 1) * a] of the photo (a = side / 96), so its
-        centre is x0 + (j + 0.5) * a; `to_photo` is the exact inverse.
-        """
+        """2x3 affine taking photo coordinates to 96x96 crop coordinates: turned by -angle about
+        the centre, then scaled, so that crop pixel j's centre lies at (j + 0.5) * side / 96 from
+        the square's upright top-left edge; `to_photo` is the exact inverse."""
         a = self.side / IMAGE_SIZE
-        return np.array([[1 / a, 0.0, -self.x0 / a - 0.5], [0.0, 1 / a, -self.y0 / a - 0.5]])
+        cos, sin = math.cos(self.angle), math.sin(self.angle)
+        centre = IMAGE_SIZE / 2 - 0.5
+        rotation = np.array([[cos, sin], [-sin, cos]]) / a
+        return np.hstack([rotation, (np.array([centre, centre]) - rotation @ [self.cx, self.cy])[:, None]])
 
     def to_photo(self, keypoints: np.ndarray) -> np.ndarray:
         """(..., 30) crop coordinates -> photo coordinates."""
         a = self.side / IMAGE_SIZE
-        out = np.array(keypoints, np.float64, copy=True)
-        out[..., 0::2] = self.x0 + (out[..., 0::2] + 0.5) * a
-        out[..., 1::2] = self.y0 + (out[..., 1::2] + 0.5) * a
+        cos, sin = math.cos(self.angle), math.sin(self.angle)
+        centre = IMAGE_SIZE / 2 - 0.5
+        points = np.asarray(keypoints, np.float64)
+        u, v = (points[..., 0::2] - centre) * a, (points[..., 1::2] - centre) * a
+        out = np.array(points, copy=True)
+        out[..., 0::2] = self.cx + cos * u - sin * v
+        out[..., 1::2] = self.cy + sin * u + cos * v
         return out
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from ..confidence import face_score
 from ..keypoints import IMAGE_SIZE, KEYPOINTS
-from .frame import FRAME_SCALE
+from .detect import Detection
+from .frame import Frame
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,26 +17,34 @@ class PhotoFaces:
     path: str
     width: int
     height: int
-    boxes: list[tuple[int, int, int, int]]
+    detections: list[Detection]  # per face: the detector's box, score and eyes
+    frames: list[Frame]  # per face: the square it was cropped from, turned upright
     keypoints: np.ndarray  # (faces, 30) in photo pixels
-    detectors: list[str]  # per face: frontal, profile or profile_mirrored
     spreads: np.ndarray | None = None  # (faces, 15) px on the 96x96 face; None: the model has none
     face_limit: float | None = None  # the model's line: a face scoring above it is "not a face"
     dropped: int = 0  # detections whose score said "not a face"
 
+    @property
+    def boxes(self) -> list[tuple[int, int, int, int]]:
+        return [d.box for d in self.detections]
+
     def is_face(self) -> list[bool]:
         if self.spreads is None:
-            return [True] * len(self.boxes)
+            return [True] * len(self.detections)
         return [bool(s <= self.face_limit) for s in face_score(self.spreads)]
 
     def as_json(self, model: str) -> dict:
         faces, is_face = [], self.is_face()
-        for number, (b, k, detector) in enumerate(zip(self.boxes, self.keypoints, self.detectors), start=1):
-            face = {"face": number, "detector": detector, "box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
+        for number, (d, frame, k) in enumerate(zip(self.detections, self.frames, self.keypoints), start=1):
+            b = d.box
+            face = {"face": number, "detector": d.detector,
+                    "detector_score": None if d.score is None else round(d.score, 4),
+                    "box": {"x": b[0], "y": b[1], "width": b[2], "height": b[3]},
+                    "turned_upright_by_deg": round(-math.degrees(frame.angle), 1),
                     "keypoints": {name: [round(float(k[2 * i]), 2), round(float(k[2 * i + 1]), 2)]
                                   for i, name in enumerate(KEYPOINTS)}}
             if self.spreads is not None:
-                to_photo = b[2] * FRAME_SCALE / IMAGE_SIZE  # crop pixels -> photo pixels
+                to_photo = frame.side / IMAGE_SIZE  # crop pixels -> photo pixels
                 spreads = self.spreads[number - 1]
                 face["spread"] = {name: round(float(v * to_photo), 2) for name, v in zip(KEYPOINTS, spreads)}
                 face["face_score"] = round(float(face_score(spreads[None])[0]), 3)
