@@ -4,14 +4,14 @@ MTCNN (the `mtcnn` package: a cascade of three small CNNs, MIT licence, its weig
 wheel, run on TensorFlow) gives each face a box, a score and five landmarks; the eyes turn the
 face upright (`frame.py`). It replaced the Haar cascades (2001) as the default because
 `bench/detection.py` measured it better on every count it prints: faces found in canvases,
-small and rotated ones included, and false boxes on pictures without faces (docs/photos.md).
+small and turned ones included, false boxes, and time on big photos (docs/photos.md).
 
 Small faces on big photos: MTCNN finds faces from 20 px up, through its own image pyramid. A
 photo is first shrunk so that a face of 1/50 of its short side becomes 20 px: on a 12 MP photo
 that keeps every face of 60 px or more findable, and the time per photo bounded.
 
-The cascades (`detector="haar"`: frontal, then profile both ways) stay for comparison; the bench
-shows what they add.
+The cascades (`detector="haar"`: frontal, then profile both ways) stay for comparison; they are no
+fallback, since they bring false boxes that MTCNN does not.
 """
 from __future__ import annotations
 

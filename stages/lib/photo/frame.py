@@ -2,8 +2,8 @@
 
 Kaggle's 96x96 faces are roughly upright squares framed about the face. Measured on Kaggle's own
 training faces (bench/crop_framing.py), the face square is, relative to each detector's box:
-- MTCNN: 1.29x the box's width, its centre 0.017 widths right of the box's centre and 0.009
-  above it (interquartile range of the side: 9% of it);
+- MTCNN: 1.29x the box's width (interquartile range: 9% of it), its centre a third of the eye
+  distance below the midpoint of MTCNN's eyes;
 - OpenCV's frontal Haar cascade: 0.99x the box's width, centred on it (IQR 6%).
 
 A face MTCNN found turns upright: the crop is rotated about the face's centre so that the line
@@ -25,6 +25,9 @@ from .detect import Detection
 # box's centre / box width, x and y (bench/crop_framing.py).
 FRAMING = {"mtcnn": (1.286, 0.017, -0.009), "haar": (0.99, 0.0, 0.0)}
 FRAME_SCALE = FRAMING["haar"][0]
+# The square's centre from the midpoint of MTCNN's eyes, in eye distances along and down the face
+# (bench/crop_framing.py; the box's centre gives twice the spread in pixels).
+EYES_TO_CENTRE = (0.017, 0.333)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,11 +52,17 @@ class Frame:
     def from_detection(detection: Detection, upright: bool = True) -> "Frame":
         """The frame of a detection; turned upright by its eyes when it has them and `upright`."""
         scale, dx, dy = FRAMING["mtcnn" if detection.detector == "mtcnn" else "haar"]
-        angle = 0.0
-        if upright and detection.eyes is not None:
-            (lx, ly), (rx, ry) = detection.eyes
-            angle = math.atan2(ry - ly, rx - lx)
-        return Frame.from_box(detection.box, scale, dx, dy, angle)
+        if detection.eyes is None:
+            return Frame.from_box(detection.box, scale, dx, dy)
+        (lx, ly), (rx, ry) = detection.eyes
+        angle = math.atan2(ry - ly, rx - lx) if upright else 0.0
+        # The centre from the eyes, which MTCNN places more tightly than its box's edges; the
+        # side from the box, whose width varies less with the face's turn than the eyes' distance.
+        distance = math.hypot(rx - lx, ry - ly)
+        along, down = EYES_TO_CENTRE[0] * distance, EYES_TO_CENTRE[1] * distance
+        cos, sin = math.cos(angle), math.sin(angle)
+        return Frame((lx + rx) / 2 + cos * along - sin * down, (ly + ry) / 2 + sin * along + cos * down,
+                     detection.box[2] * scale, angle)
 
     def crop_matrix(self) -> np.ndarray:
         """2x3 affine taking photo coordinates to 96x96 crop coordinates: turned by -angle about
