@@ -67,7 +67,7 @@ def detection_table(results: dict, part: str) -> str:
         rmse = results["upright_rmse"]
         lines = ["| face turned by | RMSE, cropped as it lies (px) | RMSE, turned upright (px) |", "| --- | --- | --- |"]
         lines += [f"| {angle} | {row['as it lies']:.3f} | {row['upright']:.3f} |" for angle, row in rmse.items()]
-        lines += ["", f"*Pixels of the 96x96 face; {results['faces']} faces per angle; the model: "
+        lines += ["", f"*Pixels of the 96x96 face; {results.get('upright_faces', results['faces'])} faces per angle; the model: "
                       f"{results['upright_model']}; on {machine_text(results['machine'])}.*"]
         return "\n".join(lines) + "\n"
     angles = [key.rsplit(", ", 1)[0] for key in results["canvases"] if key.endswith(", " + detectors[0])]

@@ -37,6 +37,7 @@ from .lib.photo.draw import is_overlay, overlay_png
 from .lib.photo.find import find_keypoints
 from .lib.photo.read import PhotoError, load_photo
 from .lib.photo.result import is_result
+from .lib.provenance import training_data
 from .lib.tta import with_test_time_augmentation
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
@@ -124,19 +125,6 @@ def predict_photos(photos: list[Path], model: str, out_dir: Path, params: Params
             counts["no_face"] += 1
             log(f"{path}: no face found (empty result written){dropped}", file=sys.stderr)
     return counts
-
-
-EMBEDDED, KAGGLE = "data/raw/sample", "data/raw/kaggle"
-
-
-def training_data(raw_dir: str, faces: int) -> str:
-    """What a model learned from, in words, from its data.raw_dir and its number of faces."""
-    if raw_dir == EMBEDDED:
-        return (f"{faces:,} procedural drawings of faces (the embedded data, {EMBEDDED}), not photos: "
-                f"train on real faces for real use (`make kaggle`)")
-    if raw_dir == KAGGLE:
-        return f"{faces:,} of Kaggle's training faces ({KAGGLE})"
-    return f"{faces:,} real faces from {raw_dir}"
 
 
 def chosen_model(requested: str | None, params: Params, summary: Path) -> str:

@@ -118,7 +118,7 @@ def test_make_kaggle_without_files_says_how_to_get_them_and_touches_nothing(tmp_
 
 
 def test_photos_say_what_their_model_learned_from():
-    from stages.predict import training_data
+    from stages.lib.provenance import training_data
 
     assert training_data("data/raw/sample", 2400).startswith("2,400 procedural drawings of faces")
     assert "not photos" in training_data("data/raw/sample", 2400)
