@@ -41,12 +41,10 @@ class Frame:
     angle: float = 0.0
 
     @staticmethod
-    def from_box(box, scale: float = FRAME_SCALE, dx: float = 0.0, dy: float = 0.0, angle: float = 0.0) -> "Frame":
+    def from_box(box, scale: float = FRAME_SCALE, dx: float = 0.0, dy: float = 0.0) -> "Frame":
+        """An upright square `scale` box widths wide, its centre (dx, dy) box widths off the box's."""
         x, y, w, h = (float(v) for v in box)
-        offset_x, offset_y = dx * w, dy * w  # in the face's own (upright) axes
-        cos, sin = math.cos(angle), math.sin(angle)
-        return Frame(x - 0.5 + w / 2 + cos * offset_x - sin * offset_y,
-                     y - 0.5 + h / 2 + sin * offset_x + cos * offset_y, w * scale, angle)
+        return Frame(x - 0.5 + w / 2 + dx * w, y - 0.5 + h / 2 + dy * w, w * scale)
 
     @staticmethod
     def from_detection(detection: Detection, upright: bool = True) -> "Frame":
