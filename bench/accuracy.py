@@ -56,9 +56,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from stages.lib.cleaning import clean_training, read_label_list  # noqa: E402
 from stages.lib.evaluation import bootstrap_interval, evaluate, lookup_weights, predict_test, source_metrics  # noqa: E402
 from stages.lib.imports import ROOT as CODE_ROOT, closure_files  # noqa: E402
-from stages.lib.io import save_json, save_npz  # noqa: E402
+from stages.lib.io import atomic_file, load_npz, save_json, save_npz  # noqa: E402
 from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
 from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_modules,  # noqa: E402
                                train_model, with_members)
@@ -121,10 +122,20 @@ def load_faces(name: str, folder: Path, work: Path) -> tuple[Faces, dict[str, fl
             lookup_weights(read_lookup_csv(folder / "IdLookupTable.csv").image_ids), None)
 
 
+def listed_rows(faces: Faces, params: Params) -> np.ndarray | None:
+    """The rows `split.wrong_labels` lists (checked against these faces), or None."""
+    return read_label_list(ROOT / params.split.wrong_labels, faces) if params.split.wrong_labels else None
+
+
+def training_faces(faces: Faces, rows: np.ndarray, groups: np.ndarray, params: Params) -> Faces:
+    """The faces of `rows` cleaned as the split stage cleans its training part (lib/cleaning.py)."""
+    return clean_training(faces[rows], groups[rows], listed_rows(faces, params), params.split.merge_copies)
+
+
 def split_80_20(name: str, faces: Faces, weights: dict[str, float], test: dict | None, params: Params) -> DataSet:
-    train_rows, val_rows = split_indices(faces.keypoints, params.split,
-                                         duplicate_groups(faces.images, params.split.duplicate_distance))
-    return DataSet(name, faces[train_rows], faces[val_rows], test, weights)
+    groups = duplicate_groups(faces.images, params.split.duplicate_distance)
+    train_rows, val_rows = split_indices(faces.keypoints, params.split, groups)
+    return DataSet(name, training_faces(faces, train_rows, groups, params), faces[val_rows], test, weights)
 
 
 def seed_recipe() -> ResNetParams:
@@ -181,13 +192,36 @@ def code_digest(path: Path) -> str:
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
+# The params module holds every section's class: in a model's key it stands for the classes of
+# that model's sections only (`section_code`), so a new key elsewhere (say in `split`) keeps the
+# models trained before.
+PARAMS_MODULE = "stages/lib/params.py"
+
+
+def section_code(section) -> list[str]:
+    """The source of a params section's class (and its bases of the params module) and of the
+    classes of the sections nested in it."""
+    import inspect
+
+    sources = [inspect.getsource(c) for c in type(section).__mro__ if c.__module__ == type(section).__module__]
+    for field in dataclasses.fields(section):
+        value = getattr(section, field.name)
+        if dataclasses.is_dataclass(value):
+            sources += section_code(value)
+    return sources
+
+
 def fingerprint(params: Params, name: str, data: DataSet) -> str:
     """What a trained model depends on: its resolved params section (an ensemble: its members'
-    too), the data (sizes and a digest of the labels) and the source of every module it runs."""
-    sections = {n: dataclasses.asdict(params.model(n)) for n in with_members(name, params)}
+    too) and its class's code, the data (sizes and a digest of the labels) and the source of every
+    other module it runs."""
+    members = with_members(name, params)
+    sections = {n: dataclasses.asdict(params.model(n)) for n in members}
+    classes = sorted({source for n in members for source in section_code(params.model(n))})
     labels = hashlib.sha256(np.nan_to_num(data.train.keypoints, nan=-1).tobytes()).hexdigest()
-    code = {path: code_digest(CODE_ROOT / path) for path in closure_files(loaded_modules(name, params))}
-    text = json.dumps([sections, len(data.train), len(data.val), labels, code], sort_keys=True, default=str)
+    code = {path: code_digest(CODE_ROOT / path) for path in closure_files(loaded_modules(name, params))
+            if path != PARAMS_MODULE}
+    text = json.dumps([sections, len(data.train), len(data.val), labels, code, classes], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -275,22 +309,33 @@ def record_run(path: Path, key: str, run: dict) -> None:
     save_json(path, dict(sorted(runs.items())))
 
 
-def fold_predictions(model: str, params: Params, data: DataSet, holdout: Faces, model_dir: Path,
+def fold_key(name: str, params: Params, data: DataSet, holdout: Faces) -> str:
+    """A fold's predictions depend on the trained model (`fingerprint`), the evaluate params
+    (test-time views) and which faces they are of."""
+    faces = [f.image_ids.tolist() if f.image_ids is not None else len(f) for f in (data.val, holdout)]
+    text = json.dumps([fingerprint(params, name, data), dataclasses.asdict(params.evaluate), faces],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def fold_predictions(model: str, params: Params, data: DataSet, holdout: Faces, model_dir: Path, saved_dir: Path,
                      retrain: bool) -> tuple[dict, np.ndarray, np.ndarray]:
-    """(training record, chosen predictions on the fold's validation faces, on the hold-out):
-    trained and predicted once per fingerprint and evaluate params, then read back."""
+    """(training record, chosen predictions on the fold's validation faces, on the hold-out).
+
+    Kept in `saved_dir` (bench/results/fold-predictions/, committed) under the fold's key, so that
+    a fresh clone carries on from the folds an earlier run finished and trains only the rest; the
+    trained model itself stays in the work folder."""
     registry_name, params = variant(model, params)
+    path = saved_dir / f"{model}-{fold_key(registry_name, params, data, holdout)}.npz"
+    if path.exists() and not retrain:
+        saved = load_npz(path)
+        return json.loads(str(saved["record"])), saved["val"], saved["holdout"]
     record = train_once(registry_name, params, data, model_dir, retrain)
-    cache = model_dir / "fold_predictions.npz"
-    key = record["fingerprint"] + json.dumps(dataclasses.asdict(params.evaluate), sort_keys=True)
-    if cache.exists() and not retrain:
-        saved = np.load(cache)
-        if str(saved["key"]) == key:
-            return record, saved["val"], saved["holdout"]
     predict = load_predictor(registry_name, model_dir, params)
     _, val = evaluate(predict, data.val, params.evaluate)
     _, held = evaluate(predict, holdout, params.evaluate)
-    save_npz(cache, key=np.array(key), val=val, holdout=held)
+    with atomic_file(path) as handle:  # compressed: the mean baseline's predictions repeat
+        np.savez_compressed(handle, record=np.array(json.dumps(record)), val=val, holdout=held)
     return record, val, held
 
 
@@ -304,13 +349,15 @@ def source_row(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, fl
 
 
 def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params, models: list[str], k: int,
-              work: Path, retrain: bool, results: Path, key: str, started: float) -> None:
-    """K folds with an outer hold-out (`split.fold_indices`), each fold a resumable unit: a model
-    is trained once per fold and its predictions kept in the fold's folder, so a killed run keeps
-    the finished folds. Written to the results file after every fold."""
-    parts = fold_indices(faces.keypoints, duplicate_groups(faces.images, params.split.duplicate_distance), k,
-                         params.split.seed)
+              work: Path, retrain: bool, results: Path, saved: Path, key: str, started: float) -> None:
+    """K folds with an outer hold-out (`folds.fold_indices`), each fold a resumable unit: a model
+    is trained once per fold and its predictions kept under `saved` (`fold_predictions`), so a
+    killed run, or a fresh clone, keeps the finished folds. Written to the results file after
+    every fold."""
+    groups = duplicate_groups(faces.images, params.split.duplicate_distance)
+    parts = fold_indices(faces.keypoints, groups, k, params.split.seed)
     holdout = faces[np.flatnonzero(parts == HOLDOUT)]
+    listed = listed_rows(faces, params)
     run = {"profile": key.split()[0], "set": key.split()[1:-1], "folds": k, "seed": params.split.seed,
            "faces": {"folds": int((parts != HOLDOUT).sum()), "holdout": len(holdout)}, "machine": machine(),
            "models": {}}
@@ -318,13 +365,16 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
         folds, oof, members = [], np.full_like(faces.keypoints, np.nan), []
         for fold in range(k):
             train_rows, val_rows = np.flatnonzero((parts != fold) & (parts != HOLDOUT)), np.flatnonzero(parts == fold)
-            data = DataSet(name, faces[train_rows], faces[val_rows], None, weights)
+            data = DataSet(name, training_faces(faces, train_rows, groups, params), faces[val_rows], None, weights)
             record, val, held = fold_predictions(model, params, data, holdout, work / f"folds{k}" / f"fold{fold}" / model,
-                                                 retrain)
+                                                 saved / f"fold{fold}", retrain)
             oof[val_rows], members = val, members + [held]
             folds.append({"fold": fold, **source_row(val, data.val.keypoints, weights),
                           "holdout": source_row(held, holdout.keypoints, weights)["mix"],
                           "epochs": record["summary"].get("epochs"), "train_wall_min": record["train_wall_min"]})
+            if listed is not None:  # the same figure without the listed faces, beside the one that counts
+                unlisted = ~np.isin(data.val.image_ids, listed)
+                folds[-1]["mix_without_listed"] = source_row(val[unlisted], data.val.keypoints[unlisted], weights)["mix"]
             print(f"{name} {model} fold {fold}: mix {folds[-1]['mix']:.4f} (15-pt {folds[-1]['15-point']:.4f} / "
                   f"4-pt {folds[-1]['4-point'] or float('nan'):.4f}), hold-out {folds[-1]['holdout']:.4f}, "
                   f"{record['train_wall_min']:.1f} train min", flush=True)
@@ -333,6 +383,12 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
             if len(folds) == k:
                 pooled = parts != HOLDOUT
                 ensemble = np.mean(members, axis=0)
+                # Every face predicted by networks that never trained on it: the folds' faces by
+                # their own fold's network, the hold-out by the fold ensemble (bench/wrong_labels.py).
+                unseen = np.array(oof, copy=True)
+                unseen[~pooled] = ensemble
+                save_npz(work / f"folds{k}" / f"{model}_unseen_predictions.npz", rows=faces.image_ids,
+                         predictions=unseen, labels=faces.keypoints, holdout=~pooled)
                 summary["out_of_fold"] = source_row(oof[pooled], faces.keypoints[pooled], weights)
                 summary["holdout_fold_ensemble"] = {
                     **source_row(ensemble, holdout.keypoints, weights),
@@ -427,8 +483,9 @@ def main() -> None:
         faces, weights, test = load_faces(name, folder, work)
         models = [m for m in args.models or DEFAULT_MODELS[name] if params.trains(variant(m, params)[0])]
         if args.folds:
-            run_folds(name, faces, weights, params, models, args.folds, work, args.retrain,
-                      results_file(args, name), run_key(profile, args.set, args.folds), started)
+            run_folds(name, faces, weights, params, models, args.folds, work, args.retrain, results_file(args, name),
+                      args.results / "fold-predictions" / name / f"folds{args.folds}",
+                      run_key(profile, args.set, args.folds), started)
             continue
         data = split_80_20(name, faces, weights, test, params)
         for model in models:

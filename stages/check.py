@@ -16,7 +16,7 @@ from pathlib import Path
 from .lib.cli import run
 from .lib.io import atomic_file
 from .lib.kaggle_csv import check_raw_dir
-from .lib.params import load_params
+from .lib.params import ParamsError, load_params
 
 CHECKED = "params.yaml and data.raw_dir checked\n"
 
@@ -27,7 +27,10 @@ def main() -> None:
     parser.add_argument("generated", type=Path, help="the embedded data's folder, made by stage generate")
     parser.add_argument("out")
     args = parser.parse_args()
-    load_params()  # every key and every model name (ensemble.models, predict.model)
+    params = load_params()  # every key and every model name (ensemble.models, predict.model)
+    listed = params.split.wrong_labels
+    if listed is not None and not Path(listed).is_file():
+        raise ParamsError("split.wrong_labels", f"{listed}: no such file (a list of stages/lib/cleaning.py, or null)")
     if args.raw_dir.resolve() != args.generated.resolve():
         check_raw_dir(args.raw_dir)
     with atomic_file(args.out, "w") as handle:

@@ -81,6 +81,32 @@ def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_uncha
     assert bench.fingerprint(params_with({}), "resnet", data) != before
 
 
+def test_a_models_key_covers_its_own_params_classes_not_the_rest_of_their_module(monkeypatch):
+    """params.py holds every section's class: a new split key keeps the models trained before,
+    an edit of the model's own params class does not."""
+    import inspect
+
+    import numpy as np
+
+    from stages.lib.faces import Faces
+    from stages.lib.params import ResNetParams
+
+    bench = load_bench()
+    sources = "".join(bench.section_code(params_with({}).resnet))
+    assert all(f"class {name}" in sources for name in ("ResNetParams", "ModelParams", "AugmentParams", "SoftArgmaxHead"))
+    assert "class SplitParams" not in sources
+    faces = Faces(np.zeros((5, 96, 96), np.uint8), np.zeros((5, 30), np.float32))
+    data = bench.DataSet("d", faces, faces, None, {"15-point": 0.5, "4-point": 0.5})
+    params = params_with({})
+    monkeypatch.setattr(bench, "closure_files", lambda modules: ["stages/lib/params.py", "stages/lib/keypoints.py"])
+    before = bench.fingerprint(params, "resnet", data)
+    source = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda c: source(c) + ("# edited" if c is ResNetParams else ""))
+    assert bench.fingerprint(params, "resnet", data) != before
+    monkeypatch.setattr(inspect, "getsource", lambda c: source(c) + ("# edited" if c.__name__ == "SplitParams" else ""))
+    assert bench.fingerprint(params, "resnet", data) == before
+
+
 def test_the_model_code_in_the_key_is_the_models_import_closure():
     from stages.lib.imports import closure_files
     from stages.lib.models import loaded_modules
@@ -170,19 +196,42 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
     faces = prepare(ROOT.parent / "shared" / "data" / "youtube-faces-15")["train"]
     split = params_with({}).split  # the seed and duplicate line the bench reads from params.yaml
     parts = fold_indices(faces["keypoints"], duplicate_groups(faces["images"], split.duplicate_distance), 3, split.seed)
-    saved = np.load(tmp_path / "work" / "youtube-faces-15" / "folds3" / "fold1" / "mean" / "fold_predictions.npz")
+    predictions = tmp_path / "results" / "fold-predictions" / "youtube-faces-15" / "folds3"
+    [saved] = [np.load(path) for path in (predictions / "fold1").glob("mean-*.npz")]
     training = faces["keypoints"][(parts != 1) & (parts != HOLDOUT)]
     assert np.allclose(saved["val"][0], np.nanmean(training, axis=0), atol=1e-4)
     assert len(saved["val"]) == (parts == 1).sum() and len(saved["holdout"]) == (parts == HOLDOUT).sum()
 
-    # A run killed during fold 2 keeps folds 0 and 1: the next run trains fold 2 only.
+    # A run killed during fold 2 keeps folds 0 and 1: the next run trains fold 2 only, and a fresh
+    # clone (no work folder, the committed predictions) trains nothing.
     import shutil
+    shutil.rmtree(predictions / "fold2")
     shutil.rmtree(tmp_path / "work" / "youtube-faces-15" / "folds3" / "fold2")
     again = subprocess.run(command, env=environment(), capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count("training on") == 1 and again.stdout.count("reused") == 2
+    assert again.stdout.count("training on") == 1 and "reused" not in again.stdout
+    shutil.rmtree(tmp_path / "work" / "youtube-faces-15" / "folds3")
+    fresh = subprocess.run(command, env=environment(), capture_output=True, text=True)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "training on" not in fresh.stdout and "reused" not in fresh.stdout
     rerun = json.loads((tmp_path / "results" / "youtube-faces-15.json").read_text())[key]["models"]["mean"]
     assert [f["mix"] for f in rerun["folds"]] == mixes
+
+    # Every face predicted unseen (folds out of fold, the hold-out by the fold ensemble), and the
+    # wrong-label list made from it is one the split stage accepts for these faces.
+    from stages.lib.cleaning import gross_labels, read_label_list
+    from stages.lib.faces import Faces
+
+    unseen = np.load(tmp_path / "work" / "youtube-faces-15" / "folds3" / "mean_unseen_predictions.npz")
+    assert np.allclose(unseen["predictions"][parts == 1], saved["val"]) and unseen["holdout"].sum() == (parts == HOLDOUT).sum()
+    listed = tmp_path / "wrong.csv"
+    made = subprocess.run([sys.executable, str(ROOT / "bench" / "wrong_labels.py"), "--data", "youtube-faces-15",
+                           "--model", "mean", "--folds", "3", "--work", str(tmp_path / "work"), "--out", str(listed)],
+                          env=environment(), capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    rows = read_label_list(listed, Faces.from_arrays(faces))
+    expected = np.flatnonzero(gross_labels(unseen["predictions"], faces["keypoints"]).any(axis=1)) + 1
+    assert len(rows) and rows.tolist() == expected.tolist()
 
 
 def test_the_bootstrap_interval_holds_the_mix_and_narrows_with_more_faces():

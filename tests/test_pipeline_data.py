@@ -92,3 +92,36 @@ def test_data_stages_on_real_faces(tmp_path):
     assert abs(len(val["images"]) / 3147 - 0.2) < 0.005
     full_share = [(~np.isnan(part["keypoints"]).any(axis=1)).mean() for part in (train, val)]
     assert abs(full_share[0] - full_share[1]) < 0.01
+
+
+def test_a_list_of_wrong_labels_leaves_training_only_and_a_foreign_list_is_refused(tiny_project):
+    from stages.lib.cleaning import write_label_list
+
+    tiny_project.dvc("repro", *DATA_STAGES)
+    prepared = load_npz(tiny_project.path / "data/prepared/train.npz")
+    train_id = int(load_npz(tiny_project.path / "data/split/train.npz")["image_ids"][3])
+    val_id = int(load_npz(tiny_project.path / "data/split/val.npz")["image_ids"][0])
+
+    def record(row: int, shift: float = 0.0) -> dict:
+        x, y = prepared["keypoints"][row - 1, :2]
+        return {"row": row, "keypoint": "left_eye_center", "label_x": round(float(x) + shift, 3),
+                "label_y": round(float(y), 3), "predicted_x": 0.0, "predicted_y": 0.0, "residual_px": 99.0}
+
+    write_label_list(tiny_project.path / "data/labels/test.csv", [record(train_id), record(val_id)], "a test's list")
+    tiny_project.set_params({"split": {"wrong_labels": "data/labels/test.csv"}})
+    out = tiny_project.dvc("repro", *DATA_STAGES).stdout
+    assert "split 64 train / 16 val faces" in out and "1 training faces merged or left out" in out
+    assert train_id not in load_npz(tiny_project.path / "data/split/train.npz")["image_ids"]
+    assert val_id in load_npz(tiny_project.path / "data/split/val.npz")["image_ids"]  # validation keeps every face
+
+    before = digests(tiny_project, "data/split")
+    write_label_list(tiny_project.path / "data/labels/test.csv", [record(train_id, shift=1.0)], "another file's")
+    result = tiny_project.dvc("repro", *DATA_STAGES, check=False)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "error: data/labels/test.csv, line 2 of its table, field label_x:" in message and "Traceback" not in message
+    assert digests(tiny_project, "data/split") == before
+
+    tiny_project.set_params({"split": {"wrong_labels": "data/labels/none.csv"}})
+    result = tiny_project.dvc("repro", *DATA_STAGES, check=False)
+    assert "error: split.wrong_labels: data/labels/none.csv: no such file" in result.stdout + result.stderr

@@ -109,11 +109,17 @@ class SplitParams:
     # RMS difference of two faces' standardised 24x24 thumbnails below which they are one photo
     # (lib/split.py says how it was measured).
     duplicate_distance: float
+    # Training faces only (lib/cleaning.py): each group of copies trained on once, its labels
+    # averaged; and a list of grossly wrong labels whose faces are left out (null: none).
+    merge_copies: bool
+    wrong_labels: str | None
 
     def __post_init__(self) -> None:
         require(0.0 < self.val_fraction < 1.0, "val_fraction", "must be in (0, 1)")
         require_seed(self.seed)
         require(0.0 <= self.duplicate_distance <= 1.0, "duplicate_distance", "must be in [0, 1] (0: exact copies only)")
+        require(self.wrong_labels is None or self.wrong_labels.endswith(".csv"), "wrong_labels",
+                lambda: f"must be a .csv list (lib/cleaning.py), or null (none), got {shown(self.wrong_labels)}")
 
 
 class ModelParams:
