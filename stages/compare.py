@@ -39,7 +39,11 @@ def summarise(metrics: dict[str, dict]) -> dict:
     key = "rmse_leaderboard_weighted" if all(r["rmse_leaderboard_weighted"] is not None for r in rows.values()) \
         else "rmse"
     ranked = sorted(rows, key=lambda name: rows[name][key])
-    return {"best": ranked[0], "ranked_by": key, "ranking": ranked, "models": rows, "off": off}
+    # The fold ensemble's other figures (stages/evaluate.py): its members out of fold, its interval.
+    folds = {name: {"out_of_fold": record["out_of_fold"], "holdout_interval_95": record["holdout_interval_95"]}
+             for name, record in metrics.items() if "out_of_fold" in record}
+    return {"best": ranked[0], "ranked_by": key, "ranking": ranked, "models": rows, "off": off, **(
+        {"folds": folds} if folds else {})}
 
 
 def per_keypoint_table(metrics: dict[str, dict], models: list[str]) -> str:
@@ -61,6 +65,12 @@ def markdown(summary: dict) -> str:
         cells = ("-" if row[key] is None else fmt.format(row[key]) for key, _, fmt in COLUMNS)
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
     lines += [f"| {name} (off) | " + " | ".join("-" for _ in COLUMNS) + " |" for name in summary.get("off", ())]
+    for name, figures in summary.get("folds", {}).items():
+        oof, (low, high) = figures["out_of_fold"], figures["holdout_interval_95"]
+        mix = oof["rmse_leaderboard_weighted"]
+        lines += ["", f"*{name}: its networks out of fold, each on the fold it did not train on: RMSE {oof['rmse']:.4f} px"
+                      + (f", leaderboard mix {mix:.4f}" if mix is not None else "") + f" over {oof['faces']} faces; "
+                      f"the ensemble's leaderboard mix on the hold-out (its row), 95% bootstrap interval {low:.4f}-{high:.4f}.*"]
     return "\n".join(lines) + "\n"
 
 

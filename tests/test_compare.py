@@ -46,7 +46,7 @@ def test_the_per_keypoint_table_holds_every_model_best_first():
 def test_a_model_that_params_turn_off_is_listed_as_off_and_never_ranked(tmp_path):
     from stages.evaluate import write_off
 
-    write_off("cnn", tmp_path / "evaluation" / "cnn", str(tmp_path / "cnn.json"))
+    write_off("cnn", tmp_path / "evaluation" / "cnn", str(tmp_path / "cnn.json"), "cnn: null")
     import json
 
     off = json.loads((tmp_path / "cnn.json").read_text())

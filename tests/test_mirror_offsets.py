@@ -10,7 +10,7 @@ from stages.lib.facegen import make_sample_data
 from stages.lib.keypoints import N_KEYPOINTS
 from stages.lib.models import load_predictor, train_model
 from stages.lib.faces import Faces
-from stages.lib.models.ensemble import _members
+from stages.lib.models.ensemble import averaged
 from stages.lib.params import AugmentParams
 from stages.lib.sources import CORE_INDICES, four_point_faces
 from stages.lib.tta import mirror_offsets, with_flip_averaging, with_mirror_offsets, with_test_time_augmentation
@@ -83,14 +83,11 @@ def test_zoomed_views_map_back_onto_the_face_in_the_labels_convention():
 
 
 @pytest.mark.slow
-def test_an_ensemble_mirrors_each_member_by_its_own_offsets(tmp_path, monkeypatch):
+def test_an_ensemble_mirrors_each_member_by_its_own_offsets():
     members = {"resnet": with_mirror_offsets(blob_predictor(2.0), lambda faces, four_point=None:
                                               np.full((faces, N_KEYPOINTS), 2.0, np.float32)),
                "cnn": blob_predictor(-1.0)}  # a member without offsets: its mirror image is left as it is
-    for name in members:
-        (tmp_path / name).mkdir()
-    monkeypatch.setattr("stages.lib.models.load_predictor", lambda name, model_dir: members[name])
-    ensemble = _members(tmp_path, ["resnet", "cnn"], [0.75, 0.25])
+    ensemble = averaged([members["resnet"], members["cnn"]], [0.75, 0.25])
     images = blobs(np.random.default_rng(3).uniform(30, 60, (4, 2)))
     assert np.allclose(mirror_offsets(ensemble, 4, None, N_KEYPOINTS), 0.75 * 2.0)
     expected = 0.75 * members["resnet"](images) + 0.25 * with_flip_averaging(members["cnn"])(images)

@@ -65,6 +65,13 @@ def test_params_are_frozen():
         ({"cnn": {"first_stride": 1, "first_pool": 1}}, "cnn.first_pool: must be 2 when cnn.first_stride is 1"),
         ({"ensemble": {"models": ["resnet", "nope"], "weights": [0.5, 0.5]}}, "ensemble.models[1]: unknown model 'nope'"),
         ({"predict": {"model": "nope"}}, "predict.model: unknown model 'nope'"),
+        ({"folds": {"ids": [1, 2]}}, "folds.ids: must be [] (no folds: the 80/20 split) or 0 .. K-1 for K >= 2 folds"),
+        ({"folds": {"ids": [0]}}, "folds.ids: must be [] (no folds"),
+        ({"folds": {"model": "ensemble"}}, "folds.model: must be a trained model (mean, patch, resnet, cnn), got 'ensemble'"),
+        ({"folds": {"ids": [0, 1]}, "resnet": None, "ensemble": {"models": ["cnn"], "weights": [1.0]}}, "folds.model: names resnet, which is off (resnet: null)"),
+        ({"predict": {"model": "folds"}}, "predict.model: names folds, which is off (folds.ids: [], no folds)"),
+        ({"ensemble": {"models": ["folds"], "weights": [1.0]}}, "ensemble.models[0]: unknown model 'folds'; the ensemble averages trained models"),
+        ({"split": {"wrong_labels": "labels.txt"}}, "split.wrong_labels: must be a .csv list"),
         ({"evaluate": {"zoom_tta": [0.95, 1.0]}}, "evaluate.zoom_tta: scales must be in [0.8, 1.25] and not 1"),
         ({"evaluate": {"zoom_tta": [0.5]}}, "evaluate.zoom_tta: scales must be in [0.8, 1.25]"),
         # Not finite, out of range: refused here, not by a framework later with a traceback.

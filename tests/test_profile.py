@@ -162,3 +162,10 @@ def test_the_quick_profile_is_the_real_one_with_fewer_networks_and_the_faster_cn
     assert quick.cnn.batch_size == defaults.cnn.batch_size
     assert quick.cnn.adam.epochs + quick.cnn.sgd.epochs < real.cnn.adam.epochs + real.cnn.sgd.epochs
     assert quick.cnn.augment == real.cnn.augment and quick.ensemble == real.ensemble
+
+
+def test_the_kaggle_folds_profile_is_the_kaggle_one_in_five_folds():
+    kaggle = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "kaggle.yaml")))
+    folds = parse_params(merge(params_yaml(), load_profile(ROOT / "profiles" / "kaggle-folds.yaml")))
+    assert folds.folds.ids == (0, 1, 2, 3, 4) and folds.trains("folds") and not kaggle.trains("folds")
+    assert dataclasses.replace(folds, folds=kaggle.folds) == kaggle  # nothing else changes

@@ -19,7 +19,7 @@ def labels(n: int, full_share: float, seed: int = 0) -> np.ndarray:
 
 def test_split_is_80_20_disjoint_and_complete():
     kp = labels(1000, 0.3)
-    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=1, duplicate_distance=DISTANCE))
+    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=1, duplicate_distance=DISTANCE, merge_copies=False, wrong_labels=None))
     assert len(val) == 200 and len(train) == 800
     assert not set(train) & set(val)
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(1000))
@@ -28,16 +28,16 @@ def test_split_is_80_20_disjoint_and_complete():
 def test_split_keeps_the_fully_labelled_share_in_both_parts():
     kp = labels(997, 0.3, seed=4)
     full = ~np.isnan(kp).any(axis=1)
-    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=3, duplicate_distance=DISTANCE))
+    train, val = split_indices(kp, SplitParams(val_fraction=0.2, seed=3, duplicate_distance=DISTANCE, merge_copies=False, wrong_labels=None))
     assert abs(full[train].mean() - full.mean()) < 0.005
     assert abs(full[val].mean() - full.mean()) < 0.01
 
 
 def test_split_is_deterministic_for_a_seed():
     kp = labels(500, 0.3)
-    a = split_indices(kp, SplitParams(0.2, 7, DISTANCE))
-    b = split_indices(kp, SplitParams(0.2, 7, DISTANCE))
-    c = split_indices(kp, SplitParams(0.2, 8, DISTANCE))
+    a = split_indices(kp, SplitParams(0.2, 7, DISTANCE, False, None))
+    b = split_indices(kp, SplitParams(0.2, 7, DISTANCE, False, None))
+    c = split_indices(kp, SplitParams(0.2, 8, DISTANCE, False, None))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not np.array_equal(a[1], c[1])
 
@@ -57,7 +57,7 @@ def test_without_duplicates_the_split_is_unchanged():
     groups = duplicate_groups(faces, DISTANCE)
     assert np.array_equal(groups, np.arange(700))
     for seed in (1, 42):
-        new, old = split_indices(kp, SplitParams(0.2, seed, DISTANCE), groups), _old_split(kp, SplitParams(0.2, seed, DISTANCE))
+        new, old = split_indices(kp, SplitParams(0.2, seed, DISTANCE, False, None), groups), _old_split(kp, SplitParams(0.2, seed, DISTANCE, False, None))
         assert all(np.array_equal(a, b) for a, b in zip(new, old))
 
 
@@ -75,7 +75,7 @@ def test_re_encoded_copies_are_grouped_and_land_on_one_side():
     assert groups[200] == groups[202] == groups[10] == 10 and groups[250] == 50
     assert len(np.unique(groups)) == 300 - len(copies)
     for seed in range(8):
-        train, val = split_indices(kp, SplitParams(0.2, seed, DISTANCE), groups)
+        train, val = split_indices(kp, SplitParams(0.2, seed, DISTANCE, False, None), groups)
         in_val = np.isin(np.arange(300), val)
         assert all(in_val[g] == in_val[i] for i, g in enumerate(groups))
         assert 55 <= len(val) <= 65 and not set(train) & set(val)

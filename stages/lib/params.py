@@ -389,6 +389,23 @@ class EnsembleParams(ModelParams):
 
 
 @dataclasses.dataclass(frozen=True)
+class FoldsParams(ModelParams):
+    """A fold ensemble: `model` trained once per fold, on the other folds, and averaged (docs/kaggle.md)."""
+
+    ids: tuple[int, ...]  # the folds, 0 .. K-1; (): none, the 80/20 split
+    model: str  # the trained model of each fold; its section holds its params
+
+    def __post_init__(self) -> None:
+        require(self.ids == () or (len(self.ids) >= 2 and self.ids == tuple(range(len(self.ids)))), "ids",
+                lambda: f"must be [] (no folds: the 80/20 split) or 0 .. K-1 for K >= 2 folds, e.g. [0, 1, 2, 3, 4]; "
+                        f"got {shown(list(self.ids))}")
+
+    @property
+    def on(self) -> bool:
+        return bool(self.ids)
+
+
+@dataclasses.dataclass(frozen=True)
 class EvaluateParams:
     flip_tta: bool  # average predictions on each face and its mirror
     zoom_tta: tuple[float, ...]  # and on the face scaled by each of these about the image centre
@@ -416,25 +433,33 @@ class Params:
     predict: PredictParams
 
     def __post_init__(self) -> None:
-        models = model_names()
+        models, trained = model_names(), trained_names()
         for i, name in enumerate(self.ensemble.models):
             # (EnsembleParams has already refused the ensemble itself.)
-            require(name in models, f"ensemble.models[{i}]",
-                    lambda: f"unknown model {shown(name)}; known models: "
-                            f"{', '.join(m for m in models if m != 'ensemble')}")
+            require(name in trained, f"ensemble.models[{i}]",
+                    lambda: f"unknown model {shown(name)}; the ensemble averages trained models: {', '.join(trained)}")
             require(self.trains(name), f"ensemble.models[{i}]", lambda: f"names {name}, which is off ({name}: null)")
         require(self.predict.model in models, "predict.model",
                 lambda: f"unknown model {shown(self.predict.model)}; known models: {', '.join(models)}")
         require(self.trains(self.predict.model), "predict.model",
-                lambda: f"names {self.predict.model}, which is off ({self.predict.model}: null)")
+                lambda: f"names {self.predict.model}, which is off ({self.off_because(self.predict.model)})")
+        require(self.folds.model in trained, "folds.model",
+                lambda: f"must be a trained model ({', '.join(trained)}), got {shown(self.folds.model)}")
+        require(not self.folds.on or self.trains(self.folds.model), "folds.model",
+                lambda: f"names {self.folds.model}, which is off ({self.folds.model}: null)")
 
     def model(self, name: str) -> ModelParams | None:
         """The section of model `name`; None for a trained model that params.yaml turns off."""
         return getattr(self, name)
 
     def trains(self, name: str) -> bool:
-        """Whether model `name` is on (its section is not null)."""
-        return self.model(name) is not None
+        """Whether model `name` is on: its section is not null (and the fold ensemble has folds)."""
+        section = self.model(name)
+        return section is not None and getattr(section, "on", True)
+
+    def off_because(self, name: str) -> str:
+        """What turns model `name` off, in params.yaml's words."""
+        return "folds.ids: [], no folds" if self.model(name) is not None else f"{name}: null"
 
 
 def model_names() -> tuple[str, ...]:
@@ -442,6 +467,13 @@ def model_names() -> tuple[str, ...]:
     from .models import MODELS  # the registry imports this module for the sections' classes
 
     return tuple(MODELS)
+
+
+def trained_names() -> tuple[str, ...]:
+    """The registry's trained models: those with a folder of their own."""
+    from .models import MODELS
+
+    return tuple(name for name, entry in MODELS.items() if entry.trained)
 
 
 def params_class() -> type[Params]:

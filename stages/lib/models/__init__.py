@@ -26,7 +26,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ..errors import UserError
-from ..params import CnnParams, EnsembleParams, MeanParams, ModelParams, Params, PatchParams, ResNetParams
+from ..params import CnnParams, EnsembleParams, FoldsParams, MeanParams, ModelParams, Params, PatchParams, ResNetParams
 
 if TYPE_CHECKING:  # for annotations only: reading params (which imports this registry) stays light
     from ..faces import Faces
@@ -50,6 +50,7 @@ MODELS: dict[str, Model] = {model.name: model for model in (
     Model("resnet", "resnet", ResNetParams),
     Model("cnn", "cnn", CnnParams),
     Model("ensemble", "ensemble", EnsembleParams, trained=False),  # params.ensemble's average of the others
+    Model("folds", "folds", FoldsParams, trained=False),  # params.folds.model trained once per fold, averaged
 )}
 
 
@@ -70,8 +71,10 @@ def model_dir(models_dir: Path, name: str) -> Path:
 
 
 def with_members(name: str, params: Params) -> list[str]:
-    """`name`, and for the ensemble the models it averages: what loading it runs."""
-    return [name, *params.ensemble.models] if name == "ensemble" else [name]
+    """`name`, and for the ensembles the models they average: what loading it runs."""
+    if name == "ensemble":
+        return [name, *params.ensemble.models]
+    return [name, params.folds.model] if name == "folds" else [name]
 
 
 def loaded_modules(name: str, params: Params) -> set[str]:

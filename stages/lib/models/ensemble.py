@@ -15,16 +15,8 @@ from ..params import EnsembleParams
 from ..tta import mirror_offsets, with_mirror_offsets
 
 
-def _members(models_dir: Path, names, weights) -> Predictor:
-    from . import entry, load_predictor
-
-    predictors = []
-    for name in names:
-        entry(name)
-        member_dir = models_dir / name
-        if not member_dir.is_dir():
-            raise FileNotFoundError(f"ensemble member {name!r}: {member_dir} not found; train it first")
-        predictors.append(load_predictor(name, member_dir))
+def averaged(predictors: list[Predictor], weights) -> Predictor:
+    """The weighted average of `predictors` (weights normalised to sum 1), flip-averaging included."""
     weights = np.asarray(weights, np.float64) / np.sum(weights)
 
     def predict(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
@@ -39,4 +31,13 @@ def _members(models_dir: Path, names, weights) -> Predictor:
 
 def load(models_dir: Path, params: EnsembleParams) -> Predictor:
     """`params.models` from `models_dir/<name>/`, averaged with `params.weights`."""
-    return _members(Path(models_dir), params.models, params.weights)
+    from . import entry, load_predictor
+
+    predictors = []
+    for name in params.models:
+        entry(name)
+        member_dir = Path(models_dir) / name
+        if not member_dir.is_dir():
+            raise FileNotFoundError(f"ensemble member {name!r}: {member_dir} not found; train it first")
+        predictors.append(load_predictor(name, member_dir))
+    return averaged(predictors, params.weights)
