@@ -13,11 +13,13 @@ and of non-faces dropped. Then the two filters of the photo path together: MTCNN
 the model's line, each alone and both, on at most --detector-images images per set.
 
 usage: python bench/confidence.py [--model-dir models/resnet] [--val data/split/val.npz] [--crops 400]
-                                  [--detector-images 200]
+                                  [--detector-images 200] [--label NAME]
+Writes what it prints to bench/results/confidence.json, under --label (default: the model folder).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -26,12 +28,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.accuracy import machine  # noqa: E402
 from stages.lib.confidence import face_score, grey_pictures, non_face_crops  # noqa: E402
-from stages.lib.io import load_npz  # noqa: E402
+from stages.lib.io import load_npz, save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_test_csv  # noqa: E402
 from stages.lib.models import load_confidence  # noqa: E402
 from stages.lib.photo.detect import detect_haar, detect_mtcnn  # noqa: E402
 from stages.lib.photo.frame import Frame, crop  # noqa: E402
+from stages.lib.photo.read import grey_to_rgb  # noqa: E402
 
 FACES = ROOT.parent / "shared" / "data" / "youtube-faces-15" / "test.csv"
 
@@ -48,6 +52,8 @@ def main() -> None:
     parser.add_argument("--val", type=Path, help="the model's validation faces (a split .npz)")
     parser.add_argument("--crops", type=int, default=400)
     parser.add_argument("--detector-images", type=int, default=200)
+    parser.add_argument("--label", help="the model's name in the results file (default: --model-dir)")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results" / "confidence.json")
     args = parser.parse_args()
     confidence = load_confidence("resnet", args.model_dir)
     if confidence is None:
@@ -64,11 +70,14 @@ def main() -> None:
     scores = {label: face_score(confidence.spread(images)) for label, images in sets.items()}
 
     line = confidence.face_limit
+    record = {"line": line, "sets": {}, "machine": machine()}
     print(f"model {args.model_dir}: face score = mean keypoint spread, px of the 96x96 face; its line {line:.2f}\n")
     print(f"{'set':40s} {'n':>5s} {'p5':>6s} {'p25':>6s} {'p50':>6s} {'p75':>6s} {'p95':>6s}")
     for label, values in scores.items():
         p = np.percentile(values, [5, 25, 50, 75, 95]) if len(values) else [np.nan] * 5
         print(f"{label:40s} {len(values):5d} " + " ".join(f"{v:6.2f}" for v in p))
+        record["sets"][label] = {"n": len(values), "percentiles_5_25_50_75_95": [float(v) for v in p],
+                                 "kept_by_the_line": float(np.mean(values <= line)) if len(values) else None}
     print(f"\n{'line':>7s}  " + "  ".join(f"{label.split(': ')[1][:21]:>21s}" for label in scores))
     for threshold in [line - 1, line - 0.5, line, line + 0.5, line + 1]:
         cells = []
@@ -84,12 +93,21 @@ def main() -> None:
     print("\nkept by MTCNN's score, by the model's line, and by both (what the photo path keeps)")
     for label, images in sets.items():
         images = images[:args.detector_images]
-        detected = np.array([bool(detect_mtcnn(np.repeat(cv2.copyMakeBorder(
+        detected = np.array([bool(detect_mtcnn(grey_to_rgb(cv2.copyMakeBorder(
             cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC), 120, 120, 120, 120,
-            cv2.BORDER_CONSTANT, value=128)[..., None], 3, axis=2))) for image in images])
+            cv2.BORDER_CONSTANT, value=128)))) for image in images])
         model = scores[label][:len(images)] <= line
         print(f"{label:40s} {len(images):5d}   MTCNN {detected.mean():6.1%}   model {model.mean():6.1%}   "
               f"both {(detected & model).mean():6.1%}", flush=True)
+        record["sets"][label]["kept_of_the_first"] = {
+            "n": len(images), "mtcnn": float(detected.mean()), "model": float(model.mean()),
+            "both": float((detected & model).mean())} if len(images) else None
+
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    label = args.label or str(args.model_dir.relative_to(ROOT) if args.model_dir.is_relative_to(ROOT) else args.model_dir)
+    results[label] = record
+    save_json(args.results, dict(sorted(results.items())))
+    print(f"-> {args.results}")
 
 
 if __name__ == "__main__":

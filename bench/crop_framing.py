@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from stages.lib.kaggle_csv import read_training_csv  # noqa: E402
 from stages.lib.photo.detect import cascade, detect_mtcnn  # noqa: E402
+from stages.lib.photo.read import grey_to_rgb  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 ENLARGE, PAD = 3, 120
@@ -36,7 +37,7 @@ def framing(images: np.ndarray, detector: str) -> np.ndarray:
         if detector == "haar":  # the framing is measured for frontal boxes
             boxes = cascade("frontal").detectMultiScale(cv2.equalizeHist(big), 1.1, 5, minSize=(80, 80))
         else:
-            boxes = [d.box for d in detect_mtcnn(np.repeat(big[..., None], 3, axis=2))]
+            boxes = [d.box for d in detect_mtcnn(grey_to_rgb(big), turned=False)]
         if len(boxes) != 1:
             continue
         x, y, w, h = boxes[0]

@@ -5,6 +5,7 @@ A generated table sits between two markers that name its source:
     <!-- table: metrics/summary.md -->                       compare's table, as it is
     <!-- table: bench/results/kaggle-train-jpeg.json RUN -->  one run of bench/accuracy.py's results file
     <!-- table: bench/results/detection.json detectors -->   bench/detection.py's (or: upright)
+    <!-- table: bench/results/confidence.json MODEL -->      bench/confidence.py's, for one model
     ...
     <!-- end table -->
 
@@ -65,8 +66,9 @@ def detection_table(results: dict, part: str) -> str:
     detectors = sorted({key.rsplit(", ", 1)[1] for key in results["canvases"]})
     if part == "upright":
         rmse = results["upright_rmse"]
-        lines = ["| face turned by | RMSE, cropped as it lies (px) | RMSE, turned upright (px) |", "| --- | --- | --- |"]
-        lines += [f"| {angle} | {row['as it lies']:.3f} | {row['upright']:.3f} |" for angle, row in rmse.items()]
+        ways = list(next(iter(rmse.values())))
+        lines = ["| face turned by | " + " | ".join(f"RMSE, {way} (px)" for way in ways) + " |", "|" + " --- |" * (len(ways) + 1)]
+        lines += [f"| {angle} | " + " | ".join(f"{row[way]:.3f}" for way in ways) + " |" for angle, row in rmse.items()]
         lines += ["", f"*Pixels of the 96x96 face; {results.get('upright_faces', results['faces'])} faces per angle; the model: "
                       f"{results['upright_model']}; on {machine_text(results['machine'])}.*"]
         return "\n".join(lines) + "\n"
@@ -85,12 +87,32 @@ def detection_table(results: dict, part: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def confidence_table(results: dict, model: str) -> str:
+    """bench/confidence.py's results for one model: per set, its face scores, what the model's
+    line keeps, and what MTCNN's score, the line, and both keep of the set's first images."""
+    record = results[model]
+    lines = ["| set | images | face score p5 / p50 / p95 (px) | kept by the line | of the first: | "
+             "kept by MTCNN | kept by the line | kept by both |", "|" + " --- |" * 8]
+    for label, row in record["sets"].items():
+        p5, _, p50, _, p95 = row["percentiles_5_25_50_75_95"]
+        first = row.get("kept_of_the_first")
+        both = ["-"] * 4 if first is None else [f"{first['n']}", f"{first['mtcnn']:.1%}", f"{first['model']:.1%}",
+                                                f"{first['both']:.1%}"]
+        lines.append(f"| {label} | {row['n']} | {p5:.2f} / {p50:.2f} / {p95:.2f} | {row['kept_by_the_line']:.1%} | "
+                     + " | ".join(both) + " |")
+    lines += ["", f"*The model: {model}, its line {record['line']:.2f} px; MTCNN on each image enlarged 3x and "
+                  f"padded; on {machine_text(record['machine'])}.*"]
+    return "\n".join(lines) + "\n"
+
+
 def render(source: str, argument: str | None) -> str:
     path = ROOT / source
     if source.endswith(".md"):
         return path.read_text()
     if path.name == "detection.json":
         return detection_table(json.loads(path.read_text()), argument)
+    if path.name == "confidence.json":
+        return confidence_table(json.loads(path.read_text()), argument)
     runs = json.loads(path.read_text())
     if argument not in runs:
         raise KeyError(f"{source}: no run {argument!r}; it has {', '.join(map(repr, runs))}")

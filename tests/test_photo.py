@@ -12,7 +12,7 @@ from stages.lib.models import train_model
 from stages.lib.faces import Faces
 from stages.lib.photo.detect import Detection, detect
 from stages.lib.photo.frame import Frame, crop
-from stages.lib.photo.read import PhotoError, load_photo, to_uint8
+from stages.lib.photo.read import PhotoError, grey_to_rgb, load_photo, to_uint8
 from stages.photos import sample_photos
 
 
@@ -21,7 +21,7 @@ def read_photo(path):
 
 
 def detect_faces(grey):
-    return [d.box for d in detect(np.repeat(grey[..., None], 3, axis=2), grey)]
+    return [d.box for d in detect(grey_to_rgb(grey), grey)]
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +104,55 @@ def test_a_turned_face_is_cropped_upright_and_its_keypoints_map_back_onto_it(deg
     assert np.abs(upright[8:88, 8:88].astype(int) - face[8:88, 8:88].astype(int)).mean() < 6
     expected = truth.reshape(-1, 2) @ to_photo[:, :2].T + to_photo[:, 2]
     assert np.abs(frame.to_photo(truth).reshape(-1, 2) - expected).max() < 1e-3
+
+
+def test_a_turned_face_is_found_again_upright_with_the_box_of_an_upright_face(photos):
+    """The astronaut turned by 30 degrees: found again on her surroundings turned upright, her box
+    is the size of her upright box and sits on her face, and her eyes give the turn; a place with
+    no face gives None."""
+    from skimage import data
+
+    from stages.lib.photo.detect import detect_upright_at
+    from stages.lib.photo.find import found_upright
+
+    photo = Image.open(photos / "astronaut.png").convert("RGB")
+    [level] = detect(np.asarray(photo))
+    turned = photo.rotate(30, resample=Image.BICUBIC, expand=True, fillcolor=(128, 128, 128))
+    rgb = np.asarray(turned)
+    [first] = detect(rgb)
+    again = found_upright(rgb, first)
+    assert again is not first
+    turning = cv2.getRotationMatrix2D((255.5, 255.5), 30, 1.0)
+    turning[:, 2] += (np.array(turned.size) - 512) / 2
+    x, y, w, h = level.box
+    cx, cy = turning @ (x + w / 2, y + h / 2, 1)  # her upright box's centre, turned with her
+    x, y, w, h = again.box
+    assert abs(x + w / 2 - cx) < 10 and abs(y + h / 2 - cy) < 10 and w == pytest.approx(level.box[2], rel=0.1)
+    (lx, ly), (rx, ry) = again.eyes
+    assert np.degrees(np.arctan2(ry - ly, rx - lx)) == pytest.approx(-30, abs=5)
+    assert found_upright(np.asarray(photo), level) is level  # an upright face is left as it is
+    coins = grey_to_rgb(data.coins())
+    assert detect_upright_at(coins, 200.0, 150.0, 100.0, np.radians(30)) is None
+
+
+def test_a_face_turned_past_mtcnns_reach_is_found_by_a_turned_pass(photos):
+    """The astronaut turned by 70 degrees: MTCNN on the photo as it is misses her, the pass on the
+    photo turned back by 30 finds her, with her box and eyes mapped back onto the turned photo."""
+    from stages.lib.photo.detect import detect_mtcnn
+
+    photo = Image.open(photos / "astronaut.png").convert("RGB")
+    turned = photo.rotate(70, resample=Image.BICUBIC, expand=True, fillcolor=(128, 128, 128))
+    rgb = np.asarray(turned)
+    assert detect_mtcnn(rgb, turned=False) == []
+    [face] = detect(rgb)
+    # Her face's centre (about 230, 130 of the 512x512 portrait), through the same turn.
+    turning = cv2.getRotationMatrix2D((255.5, 255.5), 70, 1.0)
+    turning[:, 2] += (np.array(turned.size) - 512) / 2
+    cx, cy = turning @ (230, 130, 1)
+    x, y, w, h = face.box
+    assert abs(x + w / 2 - cx) < 25 and abs(y + h / 2 - cy) < 25
+    (lx, ly), (rx, ry) = face.eyes
+    assert np.degrees(np.arctan2(ry - ly, rx - lx)) == pytest.approx(-70, abs=10)
 
 
 def test_the_detectors_eyes_give_the_faces_angle_and_framing():
@@ -282,7 +331,7 @@ def test_mtcnn_finds_the_cameraman_and_no_face_on_pictures_without_one():
     from skimage import data
 
     def rgb(picture):
-        return np.repeat(picture[..., None], 3, axis=2) if picture.ndim == 2 else picture[..., :3]
+        return grey_to_rgb(picture) if picture.ndim == 2 else picture[..., :3]
 
     [camera] = detect(rgb(data.camera()))
     x, y, w, h = camera.box
@@ -370,7 +419,7 @@ def test_a_photo_left_with_no_face_gives_an_empty_result_with_a_confidence(photo
     blank = np.full((200, 300), 128, np.uint8)
     grey, rgb = load_photo(photos / "pair.jpg")
     for image, found in ((blank, 0), (grey, 2)):
-        result = find_keypoints(np.repeat(image[..., None], 3, axis=2), image, predict, "x.png", doubtful)
+        result = find_keypoints(grey_to_rgb(image), image, predict, "x.png", doubtful)
         assert result.boxes == [] and result.keypoints.shape == (0, 30) and result.dropped == found
         assert result.as_json("resnet")["faces"] == [] and result.is_face() == []
     overlay_png(rgb, find_keypoints(rgb, grey, predict, "pair.jpg", doubtful))

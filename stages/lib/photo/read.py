@@ -13,6 +13,11 @@ class PhotoError(UserError):
     """A file that cannot be read as an image; the message names it."""
 
 
+def grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    """A grey image (H, W) as the 3 channels MTCNN and overlays take (H, W, 3)."""
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
 def load_photo(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 grey (H, W), uint8 RGB (H, W, 3)) of any photo PIL can read, EXIF orientation applied.
 
@@ -24,7 +29,7 @@ def load_photo(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
             upright = ImageOps.exif_transpose(image)
             if upright.mode in _WIDE_MODES:
                 grey = to_uint8(np.asarray(upright))
-                return grey, np.repeat(grey[..., None], 3, axis=2)
+                return grey, grey_to_rgb(grey)
             return np.asarray(upright.convert("L"), np.uint8), np.asarray(upright.convert("RGB"), np.uint8)
     except FileNotFoundError:
         raise PhotoError(f"{path}: file not found") from None
