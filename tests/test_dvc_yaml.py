@@ -88,6 +88,7 @@ def test_dvc_yaml_names_the_models_once_and_as_the_registry_does(stages):
     assert {n.split("@")[1] for n in names if n.startswith("train@")} == set(trained)
     assert {n.split("@")[1] for n in names if n.startswith("evaluate@")} == set(trained)
     assert "evaluate_ensemble" in names and "evaluate_folds" in names
+    assert not any(n.startswith("train_fold@") for n in names)  # params.yaml's folds.ids: [], no folds
 
 
 def test_stage_modules_hold_no_paths_of_their_own():

@@ -67,12 +67,3 @@ def test_folds_train_one_stage_each_at_once_and_are_scored_out_of_fold_and_on_th
     assert set(summary["ranking"]) == {"mean", "ensemble", "folds"} and "folds" in summary["folds"]
     assert "folds: its networks out of fold" in (project.path / "metrics" / "summary.md").read_text()
     assert "Data and pipelines are up to date" in project.dvc("status").stdout, out
-
-
-def test_without_folds_the_fold_ensemble_is_off_and_the_split_is_80_20(tmp_path):
-    project = make_project(tmp_path / "project", {k: v for k, v in FOLDS.items() if k != "folds"})
-    assert "train_fold@" not in project.dvc("stage", "list").stdout
-    out = project.dvc("repro").stdout
-    assert "split 64 train / 16 val faces (" in out and "folds: off (folds.ids: [], no folds in params.yaml)" in out
-    summary = json.loads((project.path / "metrics" / "summary.json").read_text())
-    assert "folds" in summary["off"] and "folds" not in summary["ranking"]

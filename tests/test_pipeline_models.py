@@ -52,17 +52,19 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
     assert "Data and pipelines are up to date" in project.dvc("status").stdout
     assert not ran(project.dvc("repro").stdout)
     lookup = load_npz(project.path / "data/prepared/lookup.npz")
-    for name in [*MODELS, "best"]:
+    evaluated = [name for name in MODELS if name != "folds"]  # no folds: the fold ensemble is off
+    for name in [*evaluated, "best"]:
         assert check_submission(project.path / f"submissions/{name}.csv", lookup["row_ids"]) == len(lookup["row_ids"])
     summary = json.loads((project.path / "metrics/summary.json").read_text())
     assert summary["best"] == min(summary["models"], key=lambda m: summary["models"][m]["rmse"])
+    assert summary["off"] == ["folds"] and not (project.path / "submissions/folds.csv").exists()
     assert (project.path / "submissions/best.csv").read_text() == \
         (project.path / f"submissions/{summary['best']}.csv").read_text()
     for name in ("resnet", "cnn"):  # timings are kept out of the compared metrics
         summary_keys = json.loads((project.path / f"metrics/train/{name}.json").read_text()).keys()
         assert "val_rmse" in summary_keys and not {"images_per_s", "train_seconds"} & summary_keys
         assert json.loads((project.path / f"logs/{name}/timing.json").read_text())["images_per_s"] > 0
-    for name in MODELS:
+    for name in evaluated:
         metrics = json.loads((project.path / f"metrics/evaluate/{name}.json").read_text())
         assert len(metrics["per_keypoint"]) == 15 and metrics["labelled_values"] > 0
         assert (project.path / f"evaluation/{name}/faces.png").read_bytes()[:4] == b"\x89PNG"
@@ -79,7 +81,7 @@ def test_full_repro_writes_checked_submissions_and_is_then_up_to_date(project):
         assert result["confidence"]["kind"] == ("heatmap_spread" if model == "resnet" else None)
         assert ("face_score" in result["faces"][0]) == (model == "resnet")
     shown = project.dvc("metrics", "show").stdout
-    assert all(f"metrics/evaluate/{name}.json" in shown for name in MODELS)
+    assert all(f"metrics/evaluate/{name}.json" in shown for name in evaluated)
     assert all(f"metrics/train/{name}.json" in shown for name in trained_models())
     html = project.dvc("plots", "show", "-o", "plots-html").stdout
     assert "plots-html" in html and (project.path / "plots-html/index.html").exists()
