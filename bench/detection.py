@@ -220,6 +220,7 @@ def main() -> None:
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     if args.upright_only:
         results["upright_rmse"] = upright_rmse(args, images, truth, args.model_dir)
+        results["upright_ways"] = [*WAYS, OWN_SQUARE]  # the columns' order (the file's keys are sorted)
         results["upright_faces"] = args.faces
         results["upright_model"] = str(args.model_dir.relative_to(ROOT) if args.model_dir.is_relative_to(ROOT)
                                        else args.model_dir)
@@ -238,6 +239,7 @@ def main() -> None:
     if args.model_dir:
         print(f"keypoint RMSE in face pixels, {args.model_dir}")
         results["upright_rmse"] = upright_rmse(args, images, truth, args.model_dir)
+        results["upright_ways"] = [*WAYS, OWN_SQUARE]
         results["upright_faces"] = args.faces
         results["upright_model"] = str(args.model_dir)
     save_json(args.results, results)

@@ -66,7 +66,7 @@ def detection_table(results: dict, part: str) -> str:
     detectors = sorted({key.rsplit(", ", 1)[1] for key in results["canvases"]})
     if part == "upright":
         rmse = results["upright_rmse"]
-        ways = list(next(iter(rmse.values())))
+        ways = results.get("upright_ways") or list(next(iter(rmse.values())))
         lines = ["| face turned by | " + " | ".join(f"RMSE, {way} (px)" for way in ways) + " |", "|" + " --- |" * (len(ways) + 1)]
         lines += [f"| {angle} | " + " | ".join(f"{row[way]:.3f}" for way in ways) + " |" for angle, row in rmse.items()]
         lines += ["", f"*Pixels of the 96x96 face; {results.get('upright_faces', results['faces'])} faces per angle; the model: "

@@ -19,7 +19,8 @@ from stages.lib.submission import check_submission
 pytestmark = pytest.mark.slow
 
 ALL_STAGES = {"check", "generate", "prepare", "split", *(f"train@{m}" for m in trained_models()),
-              *(f"evaluate@{m}" for m in trained_models()), "evaluate_ensemble", "compare", "submit", "photos", "predict"}
+              *(f"evaluate@{m}" for m in trained_models()), "evaluate_ensemble", "evaluate_folds", "compare", "submit",
+              "photos", "predict"}
 OUTPUTS = ("data/checked.txt", "data/raw/sample", "data/prepared", "data/split", "models", "logs", "evaluation", "submissions",
            "data/photos")
 

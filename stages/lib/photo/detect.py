@@ -145,7 +145,7 @@ def detect_upright_at(rgb: np.ndarray, cx: float, cy: float, side: float, angle:
         rgb = cv2.GaussianBlur(rgb, (0, 0), 0.5 * (scale - 1))
     window = cv2.warpAffine(rgb, to_window, (WINDOW_PX, WINDOW_PX), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
-    found = _mtcnn_pass(window, 1 / (2 * WINDOW), MTCNN_MIN_SCORE)
+    found = _mtcnn_pass(window, MTCNN_SMALLEST / WINDOW_PX, MTCNN_MIN_SCORE)
     if not found:
         return None
     nearest = min(found, key=lambda d: (d.box[0] + d.box[2] / 2 - middle) ** 2 + (d.box[1] + d.box[3] / 2 - middle) ** 2)
