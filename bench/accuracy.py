@@ -192,10 +192,11 @@ def code_digest(path: Path) -> str:
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
-# The params module holds every section's class: in a model's key it stands for the classes of
-# that model's sections only (`section_code`), so a new key elsewhere (say in `split`) keeps the
-# models trained before.
-PARAMS_MODULE = "stages/lib/params.py"
+# Two modules every model imports stay out of its key, so that a new registration or params key
+# keeps the models (hours of CPU) trained before: the registry, which only dispatches to the
+# model's module, and the params module, which holds every section's class and stands in the key
+# for the classes of the model's own sections (`section_code`).
+UNKEYED_MODULES = ("stages/lib/models/__init__.py", "stages/lib/params.py")
 
 
 def section_code(section) -> list[str]:
@@ -220,7 +221,7 @@ def fingerprint(params: Params, name: str, data: DataSet) -> str:
     classes = sorted({source for n in members for source in section_code(params.model(n))})
     labels = hashlib.sha256(np.nan_to_num(data.train.keypoints, nan=-1).tobytes()).hexdigest()
     code = {path: code_digest(CODE_ROOT / path) for path in closure_files(loaded_modules(name, params))
-            if path != PARAMS_MODULE}
+            if path not in UNKEYED_MODULES}
     text = json.dumps([sections, len(data.train), len(data.val), labels, code, classes], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
