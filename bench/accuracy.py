@@ -127,15 +127,18 @@ def listed_rows(faces: Faces, params: Params) -> np.ndarray | None:
     return read_label_list(ROOT / params.split.wrong_labels, faces) if params.split.wrong_labels else None
 
 
-def training_faces(faces: Faces, rows: np.ndarray, groups: np.ndarray, params: Params) -> Faces:
-    """The faces of `rows` cleaned as the split stage cleans its training part (lib/cleaning.py)."""
-    return clean_training(faces[rows], groups[rows], listed_rows(faces, params), params.split.merge_copies)
+def training_faces(faces: Faces, rows: np.ndarray, groups: np.ndarray, listed: np.ndarray | None,
+                   params: Params) -> Faces:
+    """The faces of `rows` cleaned as the split stage cleans its training part (lib/cleaning.py),
+    `listed` the rows of `listed_rows`."""
+    return clean_training(faces[rows], groups[rows], listed, params.split.merge_copies)
 
 
 def split_80_20(name: str, faces: Faces, weights: dict[str, float], test: dict | None, params: Params) -> DataSet:
     groups = duplicate_groups(faces.images, params.split.duplicate_distance)
     train_rows, val_rows = split_indices(faces.keypoints, params.split, groups)
-    return DataSet(name, training_faces(faces, train_rows, groups, params), faces[val_rows], test, weights)
+    return DataSet(name, training_faces(faces, train_rows, groups, listed_rows(faces, params), params), faces[val_rows],
+                   test, weights)
 
 
 def seed_recipe() -> ResNetParams:
@@ -366,7 +369,7 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
         folds, oof, members = [], np.full_like(faces.keypoints, np.nan), []
         for fold in range(k):
             train_rows, val_rows = np.flatnonzero((parts != fold) & (parts != HOLDOUT)), np.flatnonzero(parts == fold)
-            data = DataSet(name, training_faces(faces, train_rows, groups, params), faces[val_rows], None, weights)
+            data = DataSet(name, training_faces(faces, train_rows, groups, listed, params), faces[val_rows], None, weights)
             record, val, held = fold_predictions(model, params, data, holdout, work / f"folds{k}" / f"fold{fold}" / model,
                                                  saved / f"fold{fold}", retrain)
             oof[val_rows], members = val, members + [held]

@@ -23,6 +23,7 @@ from .errors import UserError
 from .faces import Faces
 from .io import atomic_file
 from .keypoints import KEYPOINTS
+from .metrics import point_errors
 
 # A label is grossly wrong when its out-of-fold residual is over both lines: GROSS_PX pixels of the
 # 96x96 face (an eye's width: no labelling style moves a point that far), and GROSS_SCALES times
@@ -53,16 +54,10 @@ def merge_copies(faces: Faces, groups: np.ndarray) -> Faces:
     return Faces(kept.images, means[order], kept.image_ids)
 
 
-def residuals(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(N, 15) distances between predicted and labelled keypoints; NaN where unlabelled."""
-    difference = (np.asarray(predictions, np.float64) - labels).reshape(len(labels), -1, 2)
-    return np.hypot(difference[..., 0], difference[..., 1])
-
-
 def gross_labels(predictions: np.ndarray, labels: np.ndarray,
                  gross_px: float = GROSS_PX, scales: float = GROSS_SCALES) -> np.ndarray:
     """(N, 15) bool: the labels the rule calls grossly wrong, given out-of-fold `predictions`."""
-    distance = residuals(predictions, labels)
+    distance = point_errors(predictions, labels)
     with np.errstate(invalid="ignore"):
         median = np.nanmedian(np.where(np.isnan(distance).all(axis=0), 0.0, distance), axis=0)
         return (distance > gross_px) & (distance > scales * median)
@@ -70,7 +65,7 @@ def gross_labels(predictions: np.ndarray, labels: np.ndarray,
 
 def label_list(rows: np.ndarray, predictions: np.ndarray, labels: np.ndarray, flagged: np.ndarray) -> list[dict]:
     """The flagged labels as the list's records, by row then keypoint."""
-    distance = residuals(predictions, labels)
+    distance = point_errors(predictions, labels)
     records = []
     for face, point in zip(*np.nonzero(flagged)):
         records.append({"row": int(rows[face]), "keypoint": KEYPOINTS[point],

@@ -86,6 +86,21 @@ def _iou(a, b) -> float:
     return w * h / float(aw * ah + bw * bh - w * h)
 
 
+def _in_photo(box, eyes, score: float, to_photo: np.ndarray, scale: float) -> Detection:
+    """A face MTCNN found on a shrunk or turned copy of the photo, in photo pixels: `to_photo`
+    (2x3) maps the copy's pixels back, `scale` photo pixels per copy pixel; the box is the upright
+    box of the same centre and size."""
+
+    def back(x: float, y: float) -> tuple[float, float]:
+        return tuple(float(v) for v in to_photo @ (x, y, 1.0))
+
+    x, y, w, h = box
+    cx, cy = back(x + w / 2, y + h / 2)
+    w, h = w * scale, h * scale
+    return Detection((int(round(cx - w / 2)), int(round(cy - h / 2)), int(round(w)), int(round(h))), "mtcnn",
+                     score, tuple(sorted(back(*eye) for eye in eyes)))
+
+
 def _mtcnn_pass(rgb: np.ndarray, smallest: float, min_score: float, turn: float = 0.0) -> list[Detection]:
     """One MTCNN run on the photo shrunk so that a face of `smallest` of its short side is
     MTCNN's smallest, and turned by `turn` degrees; boxes and eyes mapped back to photo pixels
@@ -103,20 +118,9 @@ def _mtcnn_pass(rgb: np.ndarray, smallest: float, min_score: float, turn: float 
         turning[:, 2] += ((size[0] - width) / 2, (size[1] - height) / 2)
         small = cv2.warpAffine(small, turning, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         to_photo = cv2.invertAffineTransform(turning)
-    to_photo = to_photo / factor
-
-    def back(x: float, y: float) -> tuple[float, float]:
-        return tuple(float(v) for v in to_photo @ (x, y, 1.0))
-
-    found = []
-    for face in _mtcnn().detect_faces(np.ascontiguousarray(small), threshold_onet=min_score, **MTCNN_THRESHOLDS):
-        x, y, w, h = face["box"]
-        cx, cy = back(x + w / 2, y + h / 2)
-        w, h = w / factor, h / factor
-        eyes = tuple(sorted(back(*face["keypoints"][k]) for k in ("left_eye", "right_eye")))
-        found.append(Detection((int(round(cx - w / 2)), int(round(cy - h / 2)), int(round(w)), int(round(h))),
-                               "mtcnn", float(face["confidence"]), eyes))
-    return found
+    faces = _mtcnn().detect_faces(np.ascontiguousarray(small), threshold_onet=min_score, **MTCNN_THRESHOLDS)
+    return [_in_photo(face["box"], [face["keypoints"][k] for k in ("left_eye", "right_eye")], float(face["confidence"]),
+                      to_photo / factor, 1 / factor) for face in faces]
 
 
 def detect_mtcnn(rgb: np.ndarray, min_score: float = MTCNN_MIN_SCORE, turned: bool = True) -> list[Detection]:
@@ -149,16 +153,7 @@ def detect_upright_at(rgb: np.ndarray, cx: float, cy: float, side: float, angle:
     if not found:
         return None
     nearest = min(found, key=lambda d: (d.box[0] + d.box[2] / 2 - middle) ** 2 + (d.box[1] + d.box[3] / 2 - middle) ** 2)
-    to_photo = cv2.invertAffineTransform(to_window)
-
-    def back(x: float, y: float) -> tuple[float, float]:
-        return tuple(float(v) for v in to_photo @ (x, y, 1.0))
-
-    x, y, w, h = nearest.box
-    centre_x, centre_y = back(x + w / 2, y + h / 2)
-    w, h = w * scale, h * scale
-    return Detection((int(round(centre_x - w / 2)), int(round(centre_y - h / 2)), int(round(w)), int(round(h))),
-                     "mtcnn", nearest.score, tuple(sorted(back(*eye) for eye in nearest.eyes)))
+    return _in_photo(nearest.box, nearest.eyes, nearest.score, cv2.invertAffineTransform(to_window), scale)
 
 
 def detect_haar(grey: np.ndarray) -> list[Detection]:
