@@ -31,11 +31,16 @@ $(STAMP): $(REQUIREMENTS) requirements-common.txt
 repro: $(STAMP)
 	$(RUN) $(BIN)/dvc repro
 
+# Two workers, each on its own share of the cores (tests/conftest.py); a test's module stays on one
+# worker, so its shared fixtures are built once. A test that hangs fails after 20 minutes, named.
+TEST_WORKERS ?= 2
+PYTEST := $(RUN) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --timeout 1200
+
 test: $(STAMP)
-	$(RUN) $(BIN)/python -m pytest -q tests
+	$(PYTEST) tests
 
 test-fast: $(STAMP)
-	$(RUN) $(BIN)/python -m pytest -q -m "not slow" tests
+	$(PYTEST) -m "not slow" tests
 
 bench: $(STAMP)
 	$(RUN) $(BIN)/python bench/prepare.py

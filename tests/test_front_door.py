@@ -78,12 +78,12 @@ def test_make_kaggle_goes_from_the_competition_zip_to_a_checked_submission(tmp_p
 
     # Keypoints on photos with the model just trained, which says what it learned from.
     make = ["make", f"VENV={sys.prefix}"]  # this environment: no install
-    photos = project.run(*make, "photos", "PHOTOS=data/photos/")
+    photos = project.run(*make, "photos", "PHOTOS=data/photos/astronaut.png data/photos/pair.jpg", "OUT=mine")
     assert f"model {best}" in photos.stdout and "of Kaggle's training faces (data/raw/kaggle)" in photos.stdout
-    assert (project.path / "results" / "astronaut.png.json").exists()
-    assert (project.path / "results" / "astronaut.png.overlay.png").exists()
-    project.run(*make, "photos", "PHOTOS=data/photos/pair.jpg", "OUT=mine")
-    assert sorted(p.name for p in (project.path / "mine").iterdir()) == ["pair.jpg.json", "pair.jpg.overlay.png"]
+    assert sorted(p.name for p in (project.path / "mine").iterdir()) == \
+        ["astronaut.png.json", "astronaut.png.overlay.png", "pair.jpg.json", "pair.jpg.overlay.png"]
+    # Without OUT, the results go to results/ (the command as make would run it).
+    assert "--out results" in project.run(*make, "-n", "photos", "PHOTOS=data/photos/").stdout
     usage = project.run(*make, "photos", check=False)
     assert usage.returncode != 0 and 'usage: make photos PHOTOS="a.jpg dir/"' in usage.stderr
 
