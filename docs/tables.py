@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -38,23 +39,40 @@ def spread(summary: dict) -> str:
     return f"{summary['mean']:.3f}" + (f" ± {summary['std']:.3f}" if summary.get("std") is not None else "")
 
 
+def trimmed(folds: list[dict], held: dict | None) -> str:
+    """The folds' mean and the hold-out's mix without each source's worst 1% of faces."""
+    if any(f.get("mix_worst_1pct_out") is None for f in folds):
+        return "-"  # a run recorded before the figure was
+    hold = "-" if held is None or held.get("mix_worst_1pct_out") is None else f"{held['mix_worst_1pct_out']:.3f}"
+    return f"{statistics.mean(f['mix_worst_1pct_out'] for f in folds):.3f} / {hold}"
+
+
 def fold_run_table(run: dict) -> str:
     """One fold run of a results file: per model, the folds' leaderboard mix (mean ± standard
     deviation over folds), each source's, the pooled out-of-fold mix, and the fold ensemble on the
-    outer hold-out with its 95% bootstrap interval."""
+    outer hold-out with its 95% bootstrap interval. A run that leaves listed labels out of training
+    (`split.wrong_labels`) also gives the mixes without those faces, beside the ones that count."""
+    listed = any("mix_without_listed" in f for model in run["models"].values() for f in model["folds"])
     lines = ["| model | folds | leaderboard mix, mean ± sd over folds | 15-point faces | 4-point faces | "
-             "out-of-fold mix | fold ensemble on the hold-out (95% interval) | train min per fold |",
-             "|" + " --- |" * 8]
+             "out-of-fold mix | fold ensemble on the hold-out (95% interval) | train min per fold (median) | "
+             "mix without each source's worst 1% of faces: folds / hold-out |"
+             + (" without the listed faces: folds / hold-out |" if listed else ""),
+             "|" + " --- |" * (10 if listed else 9)]
     for name, model in run["models"].items():
         folds = model["folds"]
         held = model.get("holdout_fold_ensemble")
         ensemble = "-" if held is None else \
             f"{held['mix']:.3f} ({held['interval_95'][0]:.3f}-{held['interval_95'][1]:.3f})"
         oof = model.get("out_of_fold")
-        minutes = sum(f["train_wall_min"] for f in folds) / len(folds)
-        lines.append(f"| {name} | {len(folds)} of {run['folds']} | {spread(model['mix'])} | "
-                     f"{spread(model.get('15-point'))} | {spread(model.get('4-point'))} | "
-                     f"{'-' if oof is None else format(oof['mix'], '.3f')} | {ensemble} | {minutes:.1f} |")
+        line = (f"| {name} | {len(folds)} of {run['folds']} | {spread(model['mix'])} | "
+                f"{spread(model.get('15-point'))} | {spread(model.get('4-point'))} | "
+                f"{'-' if oof is None else format(oof['mix'], '.3f')} | {ensemble} | "
+                f"{statistics.median(f['train_wall_min'] for f in folds):.1f} | "
+                f"{trimmed(folds, held)} |")
+        if listed:
+            without = statistics.mean(f["mix_without_listed"] for f in folds)
+            line += f" {without:.3f} / {'-' if held is None else format(held['mix_without_listed'], '.3f')} |"
+        lines.append(line)
     lines += ["", f"*{run['profile']} {' '.join(run['set'])}: {run['faces']['folds']:,} faces in {run['folds']} folds, "
               f"{run['faces']['holdout']:,} held out; seed {run['seed']}; on {machine_text(run['machine'])}.*"]
     return "\n".join(lines) + "\n"

@@ -186,7 +186,7 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
     assert first.stdout.count("training on") == 3
     [(key, run)] = json.loads((tmp_path / "results" / "youtube-faces-15.json").read_text()).items()
     assert key == "real.yaml evaluate.flip_tta=false evaluate.zoom_tta=[] folds=3"
-    assert run["machine"]["cores"] and "bf16" in run["machine"] and run["minutes"] > 0
+    assert run["machine"]["cores"] and "bf16" in run["machine"] and run["train_minutes"] > 0
     mean = run["models"]["mean"]
     assert [f["fold"] for f in mean["folds"]] == [0, 1, 2]
     mixes = [f["mix"] for f in mean["folds"]]
@@ -226,7 +226,8 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
     from stages.lib.cleaning import gross_labels, read_label_list
     from stages.lib.faces import Faces
 
-    unseen = np.load(tmp_path / "work" / "youtube-faces-15" / "folds3" / "mean_unseen_predictions.npz")
+    unseen_file = tmp_path / "work" / "youtube-faces-15" / "folds3" / "mean_unseen_predictions.npz"
+    unseen = np.load(unseen_file)
     assert np.allclose(unseen["predictions"][parts == 1], saved["val"]) and unseen["holdout"].sum() == (parts == HOLDOUT).sum()
     listed = tmp_path / "wrong.csv"
     made = subprocess.run([sys.executable, str(ROOT / "bench" / "wrong_labels.py"), "--data", "youtube-faces-15",
@@ -236,6 +237,25 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
     rows = read_label_list(listed, Faces.from_arrays(faces))
     expected = np.flatnonzero(gross_labels(unseen["predictions"], faces["keypoints"]).any(axis=1)) + 1
     assert len(rows) and rows.tolist() == expected.tolist()
+
+    # A run that leaves the listed faces out of training gives its figures without them too,
+    # beside the ones that count: the hold-out's, from the fold ensemble's predictions.
+    from stages.lib.evaluation import lookup_weights, source_metrics
+
+    cleaned = subprocess.run(command + [f"split.wrong_labels={listed}"], env=environment(), capture_output=True, text=True)
+    assert cleaned.returncode == 0, cleaned.stderr
+    [run] = [r for k, r in json.loads((tmp_path / "results" / "youtube-faces-15.json").read_text()).items()
+             if "split.wrong_labels" in k]
+    held, unseen = run["models"]["mean"]["holdout_fold_ensemble"], np.load(unseen_file)
+    kept = unseen["holdout"] & ~np.isin(unseen["rows"], rows)
+    weights = lookup_weights(prepare(YOUTUBE_FACES)["lookup"]["image_ids"])
+    assert kept.sum() < unseen["holdout"].sum()  # the list holds hold-out faces: the figures differ
+    assert held["mix_without_listed"] == pytest.approx(source_metrics(
+        unseen["predictions"][kept], unseen["labels"][kept], weights)["rmse_leaderboard_weighted"], rel=1e-5)
+    assert held["mix"] == pytest.approx(source_metrics(
+        unseen["predictions"][unseen["holdout"]], unseen["labels"][unseen["holdout"]], weights)["rmse_leaderboard_weighted"],
+        rel=1e-5)
+    assert all("mix_without_listed" in f for f in run["models"]["mean"]["folds"])
 
 
 def test_the_bootstrap_interval_holds_the_mix_and_narrows_with_more_faces():
