@@ -31,10 +31,8 @@ $(STAMP): $(REQUIREMENTS) requirements-common.txt
 repro: $(STAMP)
 	$(RUN) $(BIN)/dvc repro
 
-# Two workers, each on its own share of the cores (tests/conftest.py); a test's module stays on one
-# worker, so its shared fixtures are built once. A test that hangs fails after 20 minutes, named.
-TEST_WORKERS ?= 2
-PYTEST := $(RUN) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --timeout 1200
+# A test that hangs fails after 20 minutes, with its traceback; the 15 slowest are listed at the end.
+PYTEST := $(RUN) $(BIN)/python -m pytest -q --timeout 1200 --durations 15
 
 test: $(STAMP)
 	$(PYTEST) tests

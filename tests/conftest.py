@@ -18,32 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: trains a model or runs DVC; `make test-fast` leaves these out")
-    share_the_cores()
-
-
-def share_the_cores() -> None:
-    """Under pytest-xdist (`make test`: two workers), each worker and the stages it starts run on
-    their own share of the cores: `threads: all` (training's `cpu_threads`) and the frameworks'
-    own pools then count that share, so two trainings never fight over the same cores."""
-    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if not worker or count < 2 or not hasattr(os, "sched_setaffinity"):
-        return
-    cores = sorted(os.sched_getaffinity(0))
-    mine = cores[int(worker.removeprefix("gw")) % count::count]
-    if mine:
-        os.sched_setaffinity(0, mine)
-
-
-# The longest modules (each a few minutes, most of it one shared fixture), started first so that
-# the workers finish together; every other module follows in its usual order.
-LONGEST_FIRST = ("test_pipeline_models", "test_more_machines", "test_models", "test_front_door")
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item) -> int:
-        name = item.module.__name__.rpartition(".")[2]
-        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
-    items.sort(key=rank)  # stable: each module keeps its own order
 
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
