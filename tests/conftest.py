@@ -18,6 +18,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: trains a model or runs DVC; `make test-fast` leaves these out")
+    global CONFIG
+    CONFIG = config
+
+
+CONFIG = None
+LONG_S = 30  # a test (or its fixtures' setup) that takes longer says so as soon as it ends
+
+
+def pytest_runtest_logreport(report):
+    """One line for each long test as it ends, so that a log cut short (a CI limit) still tells
+    where the time went; `--durations` gives the whole list at the end."""
+    terminal = CONFIG.pluginmanager.get_plugin("terminalreporter") if CONFIG else None
+    if report.duration > LONG_S and terminal is not None:
+        terminal.write_line(f"  {report.duration:.0f} s {report.when} {report.nodeid}")
 
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
