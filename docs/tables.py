@@ -23,7 +23,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"(<!-- table: (\S+)(?: ([^\n]+?))? -->\n)(.*?)(<!-- end table -->)", re.S)
+END = "<!-- end table -->"
+BLOCK = re.compile(r"(<!-- table: (\S+)(?: ([^\n]+?))? -->\n)(.*?)(" + END + ")", re.S)
 SOURCES = ("15-point", "4-point")
 
 
@@ -150,9 +151,13 @@ def drifted() -> list[str]:
     out = []
     for path in documents():
         text = path.read_text()
-        for match in BLOCK.finditer(text):
+        blocks = list(BLOCK.finditer(text))
+        for match in blocks:
             if match.group(4) != render(match.group(2), match.group(3)):
                 out.append(f"{path.relative_to(ROOT)}: {match.group(2)} {match.group(3) or ''}".rstrip())
+        # An end marker that closes no table: a stale copy of a table left below its current one.
+        if text.count(END) > len(blocks):
+            out.append(f"{path.relative_to(ROOT)}: an {END} without its table marker")
     return out
 
 

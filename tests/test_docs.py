@@ -39,6 +39,10 @@ def test_the_tables_equal_the_outputs_they_come_from(tmp_path, monkeypatch):
     assert tables.drifted() == ["README.md: metrics/summary.md"]
     (tmp_path / "README.md").write_text(tables.refreshed((tmp_path / "README.md").read_text()))
     assert tables.drifted() == [] and "| a |" in (tmp_path / "README.md").read_text()
+    # ... and a stale copy of a table left below its current one.
+    readme = (tmp_path / "README.md").read_text()
+    (tmp_path / "README.md").write_text(readme + "| b |\n<!-- end table -->\n")
+    assert tables.drifted() == ["README.md: an <!-- end table --> without its table marker"]
 
 
 def slug(heading: str) -> str:
