@@ -31,6 +31,7 @@ so the table can be rebuilt or extended cheaply.
 usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
            [--models mean patch resnet resnet-single cnn ensemble seed-recipe] [--profile PROFILE]
            [--set resnet.epochs=40 ...] [--work bench/out/accuracy] [--retrain]
+           [--folds K [--tag TEXT] [--against RUN]]
 Cost on 2 cores with bf16, nothing trained yet: youtube-faces-15 (profiles/real.yaml) about 65
 minutes (resnet 21, resnet-single 14, seed-recipe 18); kaggle-train-jpeg was about 70 with
 real.yaml's settings; profiles/kaggle.yaml trains one ResNet of 84 epochs with 24x24 heatmaps
@@ -296,9 +297,43 @@ def machine() -> dict:
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
-def run_key(profile, sets: list[str], folds: int) -> str:
-    """How a run is named in its results file: the profile, the overrides, the split."""
-    return " ".join([Path(profile).name, *sets, f"folds={folds}" if folds else "80/20"])
+def run_key(profile, sets: list[str], folds: int, tag: str | None = None) -> str:
+    """How a run is named in its results file: the profile, the overrides, the split, and a tag
+    that tells apart two runs of the same settings (another machine, say)."""
+    return " ".join([Path(profile).name, *sets, f"folds={folds}" if folds else "80/20", *([f"[{tag}]"] if tag else [])])
+
+
+def paired_gain(baseline: list[dict], lever: list[dict]) -> dict:
+    """A lever's gain over its baseline on the same folds (same faces), fold by fold: the
+    baseline's leaderboard mix minus the lever's. The folds differ much more from each other than
+    a lever moves them (fold 0 is the hardest whatever the settings), so the per-fold gains, not
+    the two runs' means, carry the comparison. Kept only when every fold of both runs is done and
+    the mean gain exceeds the gains' standard deviation: a gain that one fold's noise could undo
+    is not one (docs/kaggle.md, "Levers, over folds")."""
+    before = {f["fold"]: f["mix"] for f in baseline}
+    gains = [before[f["fold"]] - f["mix"] for f in lever if f["fold"] in before]
+    spread = mean_std(gains) if gains else {"mean": None, "std": None}
+    complete = len(gains) == len(baseline) == len(lever) and len(gains) > 1
+    return {"gains": gains, **spread, "kept": (spread["mean"] > 0 and spread["mean"] > spread["std"]) if complete else None}
+
+
+def compare_with(run: dict, baseline_key: str, baseline: dict) -> None:
+    """Records in `run`, per model both ran, its paired gain over the baseline run's folds, and
+    the gains of the out-of-fold mix and the hold-out's fold ensemble where both runs have them."""
+    for name, model in run["models"].items():
+        other = baseline["models"].get(name)
+        if other is None:
+            continue
+        against = {"run": baseline_key, **paired_gain(other["folds"], model["folds"])}
+        for figure in ("out_of_fold", "holdout_fold_ensemble"):
+            if figure in model and figure in other:
+                against[figure] = other[figure]["mix"] - model[figure]["mix"]
+        model["against"] = against
+
+
+def slug(tag: str | None) -> list[str]:
+    """A tag as one folder-name part (empty without a tag)."""
+    return ["".join(c if c.isalnum() else "-" for c in tag.lower()).strip("-")] if tag else []
 
 
 def results_file(args, data: str) -> Path:
@@ -356,18 +391,24 @@ def source_row(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, fl
 
 
 def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params, models: list[str], k: int,
-              work: Path, retrain: bool, results: Path, saved: Path, key: str) -> None:
+              work: Path, retrain: bool, results: Path, saved: Path, profile: str, sets: list[str],
+              tag: str | None = None, against: str | None = None) -> None:
     """K folds with an outer hold-out (`folds.fold_indices`), each fold a resumable unit: a model
     is trained once per fold and its predictions kept under `saved` (`fold_predictions`), so a
     killed run, or a fresh clone, keeps the finished folds. Written to the results file after
-    every fold."""
+    every fold; with `against` (another run's key in that file), each model's paired gain over
+    that run's folds (`paired_gain`) too."""
+    key = run_key(profile, sets, k, tag)
+    baseline = json.loads(results.read_text()).get(against) if against and results.exists() else None
+    if against and baseline is None:
+        raise SystemExit(f"{results}: no run {against!r} to compare with (--against)")
     groups = duplicate_groups(faces.images, params.split.duplicate_distance)
     parts = fold_indices(faces.keypoints, groups, k, params.split.seed)
     holdout = faces[np.flatnonzero(parts == HOLDOUT)]
     listed = listed_rows(faces, params)
-    run = {"profile": key.split()[0], "set": key.split()[1:-1], "folds": k, "seed": params.split.seed,
-           "faces": {"folds": int((parts != HOLDOUT).sum()), "holdout": len(holdout)}, "machine": machine(),
-           "models": {}}
+    run = {"profile": Path(profile).name, "set": list(sets), **({"tag": tag} if tag else {}), "folds": k,
+           "seed": params.split.seed, "faces": {"folds": int((parts != HOLDOUT).sum()), "holdout": len(holdout)},
+           "machine": machine(), "models": {}}
     for model in models:
         folds, oof, members = [], np.full_like(faces.keypoints, np.nan), []
         for fold in range(k):
@@ -409,12 +450,19 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
             run["models"][model] = summary
             # The folds' training, as each was timed when it ran (a rerun that reuses them adds nothing).
             run["train_minutes"] = sum(f["train_wall_min"] for m in run["models"].values() for f in m["folds"])
+            if baseline is not None:
+                compare_with(run, against, baseline)
             record_run(results, key, run)
         mix = run["models"][model]["mix"]
         print(f"{name} {model}: {k} folds, mix {mix['mean']:.4f} +- {mix['std'] or 0:.4f}; fold ensemble on the "
               f"hold-out {run['models'][model]['holdout_fold_ensemble']['mix']:.4f} "
               f"(95% {run['models'][model]['holdout_fold_ensemble']['interval_95'][0]:.4f}-"
               f"{run['models'][model]['holdout_fold_ensemble']['interval_95'][1]:.4f})", flush=True)
+        gain = run["models"][model].get("against")
+        if gain is not None:
+            verdict = {True: "kept", False: "not kept", None: "folds missing"}[gain["kept"]]
+            print(f"{name} {model} against {against!r}: gain per fold " + " ".join(f"{g:+.4f}" for g in gain["gains"])
+                  + f"; mean {gain['mean']:+.4f} +- {gain['std'] or 0:.4f}: {verdict}", flush=True)
 
 
 def kept_epochs(summary: dict) -> int | str | None:
@@ -477,6 +525,10 @@ def main() -> None:
                         help="K folds and an outer hold-out (grouped, stratified by label source) instead of 80/20")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results",
                         help="folder of the results files (one per data set; fold runs)")
+    parser.add_argument("--tag", help="with --folds: a run of the same settings kept apart from the others "
+                        "(its key ends in [TAG], its fold predictions in their own folder), e.g. another machine")
+    parser.add_argument("--against", metavar="RUN",
+                        help="with --folds: the key of a run in the results file to compare with, fold by fold")
     args = parser.parse_args()
 
     rows = []
@@ -496,9 +548,9 @@ def main() -> None:
         faces, weights, test = load_faces(name, folder, work)
         models = [m for m in args.models or DEFAULT_MODELS[name] if params.trains(variant(m, params)[0])]
         if args.folds:
+            saved = args.results / "fold-predictions" / name / "-".join([f"folds{args.folds}", *slug(args.tag)])
             run_folds(name, faces, weights, params, models, args.folds, work, args.retrain, results_file(args, name),
-                      args.results / "fold-predictions" / name / f"folds{args.folds}",
-                      run_key(profile, args.set, args.folds))
+                      saved, profile, args.set, args.tag, args.against)
             continue
         data = split_80_20(name, faces, weights, test, params)
         for model in models:

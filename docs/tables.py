@@ -4,6 +4,7 @@ A generated table sits between two markers that name its source:
 
     <!-- table: metrics/summary.md -->                       compare's table, as it is
     <!-- table: bench/results/kaggle-train-jpeg.json RUN -->  one run of bench/accuracy.py's results file
+    <!-- table: bench/results/kaggle-train-jpeg.json levers --> its runs compared fold by fold (--against)
     <!-- table: bench/results/detection.json detectors -->   bench/detection.py's (or: upright)
     <!-- table: bench/results/confidence.json MODEL -->      bench/confidence.py's, for one model
     ...
@@ -38,6 +39,12 @@ def spread(summary: dict) -> str:
     if summary is None or summary.get("mean") is None:
         return "-"
     return f"{summary['mean']:.3f}" + (f" ± {summary['std']:.3f}" if summary.get("std") is not None else "")
+
+
+def signed_spread(summary: dict) -> str:
+    if summary.get("mean") is None:
+        return "-"
+    return f"{summary['mean']:+.3f}" + (f" ± {summary['std']:.3f}" if summary.get("std") is not None else "")
 
 
 def trimmed(folds: list[dict], held: dict | None) -> str:
@@ -76,6 +83,29 @@ def fold_run_table(run: dict) -> str:
         lines.append(line)
     lines += ["", f"*{run['profile']} {' '.join(run['set'])}: {run['faces']['folds']:,} faces in {run['folds']} folds, "
               f"{run['faces']['holdout']:,} held out; seed {run['seed']}; on {machine_text(run['machine'])}.*"]
+    return "\n".join(lines) + "\n"
+
+
+def levers_table(runs: dict) -> str:
+    """Every run of a results file compared with another (`bench/accuracy.py --against`): what it
+    changes, each fold's gain over its baseline (the baseline's mix minus its own), the mean gain
+    ± its standard deviation, and whether that keeps the change (`paired_gain`'s rule)."""
+    lines = ["| change (on top of the run it is compared with) | model | gain per fold (px) | mean gain ± sd | "
+             "out-of-fold gain | hold-out gain (fold ensemble) | kept? |", "|" + " --- |" * 7]
+    for key, run in runs.items():
+        for name, model in run["models"].items():
+            against = model.get("against")
+            if against is None:
+                continue
+            baseline = runs[against["run"]]
+            change = [s for s in run["set"] if s not in baseline["set"]]
+            if run.get("tag") != baseline.get("tag"):
+                change.append(f"[{run['tag']}]" if run.get("tag") else "untagged")
+            verdict = {True: "**kept**", False: "no", None: f"{len(against['gains'])} of {run['folds']} folds"}[against["kept"]]
+            gains = " / ".join(f"{g:+.3f}" for g in against["gains"])
+            optional = [f"{against[f]:+.3f}" if f in against else "-" for f in ("out_of_fold", "holdout_fold_ensemble")]
+            lines.append(f"| {' '.join(change) or 'nothing'} | {name} | {gains} | "
+                         f"{signed_spread(against)} | {' | '.join(optional)} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
@@ -133,6 +163,8 @@ def render(source: str, argument: str | None) -> str:
     if path.name == "confidence.json":
         return confidence_table(json.loads(path.read_text()), argument)
     runs = json.loads(path.read_text())
+    if argument == "levers":
+        return levers_table(runs)
     if argument not in runs:
         raise KeyError(f"{source}: no run {argument!r}; it has {', '.join(map(repr, runs))}")
     return fold_run_table(runs[argument])

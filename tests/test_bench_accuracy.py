@@ -257,6 +257,54 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
         rel=1e-5)
     assert all("mix_without_listed" in f for f in run["models"]["mean"]["folds"])
 
+    # The same settings again under a tag, compared fold by fold with the first run: kept apart
+    # (its own key and predictions folder), and every fold's gain nothing (the mean is deterministic).
+    tagged = subprocess.run(command + ["--tag", "Once more", "--against", key], env=environment(),
+                            capture_output=True, text=True)
+    assert tagged.returncode == 0, tagged.stderr
+    assert "gain per fold +0.0000 +0.0000 +0.0000" in tagged.stdout
+    runs = json.loads((tmp_path / "results" / "youtube-faces-15.json").read_text())
+    again = runs[key + " [Once more]"]
+    assert again["tag"] == "Once more" and again["set"] == runs[key]["set"]
+    assert again["models"]["mean"]["against"] == {"run": key, "gains": [0.0, 0.0, 0.0], "mean": 0.0, "std": 0.0,
+                                                  "kept": False, "out_of_fold": 0.0, "holdout_fold_ensemble": 0.0}
+    assert len(list((predictions.parent / "folds3-once-more").glob("fold*/mean-*.npz"))) == 3
+    missing = subprocess.run(command + ["--against", "no such run"], env=environment(), capture_output=True, text=True)
+    assert missing.returncode != 0 and "no run 'no such run' to compare with" in missing.stderr
+
+
+def test_a_lever_is_kept_only_when_its_mean_gain_over_complete_folds_exceeds_their_spread():
+    bench = load_bench()
+
+    def folds(*mixes):
+        return [{"fold": k, "mix": m} for k, m in enumerate(mixes)]
+
+    baseline = folds(1.7, 1.4, 1.4, 1.45, 1.6)
+    steady = bench.paired_gain(baseline, folds(1.68, 1.37, 1.39, 1.42, 1.58))  # 0.01-0.03 on every fold
+    assert steady["gains"] == pytest.approx([0.02, 0.03, 0.01, 0.03, 0.02]) and steady["kept"] is True
+    assert steady["mean"] == pytest.approx(0.022) and steady["std"] == pytest.approx(0.008367, abs=1e-6)
+    # The same mean gain, carried by one fold: no better than noise.
+    assert bench.paired_gain(baseline, folds(1.59, 1.42, 1.41, 1.46, 1.61))["kept"] is False
+    assert bench.paired_gain(baseline, folds(1.72, 1.42, 1.41, 1.47, 1.62))["kept"] is False  # worse
+    # Not every fold done: no verdict yet, on either side.
+    assert bench.paired_gain(baseline, folds(1.68, 1.37))["kept"] is None
+    assert bench.paired_gain(baseline[:2], folds(1.68, 1.37, 1.39))["kept"] is None
+
+
+def test_the_levers_table_shows_each_compared_run_against_its_baseline(tmp_path, monkeypatch):
+    from test_docs import tables_module
+
+    tables = tables_module()
+    bench = load_bench()
+    folds = lambda *mixes: [{"fold": k, "mix": m} for k, m in enumerate(mixes)]  # noqa: E731
+    base = {"set": ["resnet.epochs=24"], "folds": 2, "models": {"resnet": {"folds": folds(1.5, 1.4)}}}
+    lever = {"set": ["resnet.epochs=24", "resnet.ema=0.998"], "folds": 2,
+             "models": {"resnet": {"folds": folds(1.45, 1.38)}}}
+    bench.compare_with(lever, "base", base)
+    table = tables.levers_table({"base": base, "lever": lever})
+    assert table.splitlines()[2] == "| resnet.ema=0.998 | resnet | +0.050 / +0.020 | +0.035 ± 0.021 | - | - | **kept** |"
+    assert len(table.splitlines()) == 3  # the baseline itself is compared with nothing
+
 
 def test_the_bootstrap_interval_holds_the_mix_and_narrows_with_more_faces():
     import numpy as np
