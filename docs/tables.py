@@ -99,8 +99,8 @@ def levers_table(runs: dict) -> str:
                 continue
             baseline = runs[against["run"]]
             change = [s for s in run["set"] if s not in baseline["set"]]
-            if run.get("tag") != baseline.get("tag"):
-                change.append(f"[{run['tag']}]" if run.get("tag") else "untagged")
+            if run.get("tag") and run["tag"] != baseline.get("tag"):
+                change.append(f"[{run['tag']}]")
             verdict = {True: "**kept**", False: "no", None: f"{len(against['gains'])} of {run['folds']} folds"}[against["kept"]]
             gains = " / ".join(f"{g:+.3f}" for g in against["gains"])
             optional = [f"{against[f]:+.3f}" if f in against else "-" for f in ("out_of_fold", "holdout_fold_ensemble")]
