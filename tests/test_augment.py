@@ -44,7 +44,7 @@ def test_flip_swaps_left_and_right_names():
 
 def test_geometric_augmentation_keeps_points_on_their_features():
     images, keypoints = faces(12, seed=20)
-    params = AugmentParams(flip=False, rotate=20, scale=0.1, shift=5, brightness=0.1, contrast=0.1, blur=0.5)
+    params = AugmentParams(flip=False, rotate=20, scale=0.1, shift=5, brightness=0.1, contrast=0.1, blur=0.5, reframe=None)
     out_images, out_kp, _ = augment_batch(images, keypoints, params, np.random.default_rng(1))
     assert not np.allclose(out_kp, keypoints)
     for name in ("left_eye_center", "right_eye_center"):
@@ -74,3 +74,29 @@ def test_no_augmentation_returns_the_input():
     out_images, out_kp, label_shift = augment_batch(images, keypoints, AugmentParams.off(), np.random.default_rng(0))
     assert np.array_equal(out_images, images) and np.array_equal(out_kp, keypoints)
     assert not label_shift.any()
+
+
+def test_reframed_faces_are_drawn_smaller_and_further_off_centre_with_their_points_on_their_features():
+    from stages.lib.params import Reframe
+
+    images, keypoints = faces(40, seed=21)
+    usual = AugmentParams(flip=False, rotate=0, scale=0.05, shift=2, brightness=0.1, contrast=0.1, blur=0, reframe=None)
+    reframed = dataclasses.replace(usual, reframe=Reframe(share=0.5, scale=0.5, shift=20))
+    plain_images, plain_kp, _ = augment_batch(images, keypoints, usual, np.random.default_rng(3))
+    out_images, out_kp, _ = augment_batch(images, keypoints, reframed, np.random.default_rng(3))
+
+    def eye_distance(points):
+        return np.linalg.norm(at(points, "left_eye_center") - at(points, "right_eye_center"), axis=1)
+
+    ratio = eye_distance(out_kp) / eye_distance(keypoints)
+    moved = ~np.isclose(out_kp, plain_kp, equal_nan=True).all(axis=1)
+    # The faces not drawn for reframing are augmented exactly as without it (its draws come last).
+    assert 10 < moved.sum() < 30
+    assert np.array_equal(out_images[~moved], plain_images[~moved])
+    # Reframed faces: at 0.5..1 of their size, some far smaller or further off than the usual draw allows.
+    assert (ratio[moved] >= 0.5 - 1e-3).all() and (ratio[moved] <= 1 + 1e-3).all() and (ratio[moved] < 0.9).any()
+    centre = np.nanmean(out_kp.reshape(len(out_kp), -1, 2), axis=1) - np.nanmean(keypoints.reshape(len(keypoints), -1, 2), axis=1)
+    assert (np.abs(centre[moved]) > 8).any() and (np.abs(centre[~moved]) < 8).all()
+    for name in ("left_eye_center", "right_eye_center"):
+        kept = moved & ~np.isnan(at(out_kp, name)).any(axis=1)
+        assert kept.sum() > 5 and (pupil_darkness(out_images[kept], out_kp[kept], name) < -15).all()

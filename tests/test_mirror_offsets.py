@@ -45,7 +45,7 @@ def test_label_shift_keeps_an_offset_label_in_its_convention_through_every_augme
     points = rng.uniform(35, 60, (40, 2))
     offset = 1.5  # every label sits this far right of its blob
     labels = np.tile(points + (offset, 0.0), N_KEYPOINTS).astype(np.float32)
-    params = AugmentParams(flip=True, rotate=15, scale=0.1, shift=4, brightness=0, contrast=0, blur=0)
+    params = AugmentParams(flip=True, rotate=15, scale=0.1, shift=4, brightness=0, contrast=0, blur=0, reframe=None)
     images, moved, label_shift = augment_batch(blobs(points), labels, params, np.random.default_rng(1))
     where_the_source_puts_them = centroids(images) + (offset, 0.0)
     corrected = moved[:, :2] + offset * label_shift

@@ -34,6 +34,9 @@ def test_params_are_frozen():
         # Errors raised by a nested section's own checks name the key from the file's top.
         ({"resnet": {"augment": {"rotate": -5}}}, "resnet.augment.rotate: must be >= 0"),
         ({"cnn": {"augment": {"blur": 2}}}, "cnn.augment.blur: must be a probability"),
+        ({"resnet": {"augment": {"reframe": {"share": 0, "scale": 0.5, "shift": 24}}}},
+         "resnet.augment.reframe.share: must be a probability in (0, 1]"),
+        ({"resnet": {"augment": {"reframe": {"share": 0.1, "scale": 0.5}}}}, "resnet.augment.reframe.shift: missing"),
         ({"cnn": {"adam": {"epochs": -1}}}, "cnn.adam.epochs: must be in [0, 100000]"),
         ({"cnn": {"adam": {"lr": 0}}}, "cnn.adam.lr: must be in (0, 10]"),
         ({"cnn": {"adam": {"epochs": 0}, "sgd": {"epochs": 0}}}, "cnn.adam.epochs: cnn.adam.epochs + cnn.sgd.epochs must be >= 1"),

@@ -20,7 +20,7 @@ _CENTER = (IMAGE_SIZE - 1) / 2
 
 
 def is_identity(params: AugmentParams) -> bool:
-    return not params.flip and not any(
+    return not params.flip and not params.reframe and not any(
         (params.rotate, params.scale, params.shift, params.brightness, params.contrast, params.blur))
 
 
@@ -63,7 +63,11 @@ def augment_batch(images: np.ndarray, keypoints: np.ndarray, params: AugmentPara
     offsets = rng.uniform(-params.brightness, params.brightness, n) * 255
     blurs = rng.random(n) < params.blur
     sigmas = rng.uniform(0.4, 1.2, n)
-    geometric = params.rotate or params.scale or params.shift
+    if params.reframe:  # drawn last, so that without it every face draws as before
+        reframed = rng.random(n) < params.reframe.share
+        scales[reframed] = rng.uniform(params.reframe.scale, 1, n)[reframed]
+        shifts[reframed] = rng.uniform(-params.reframe.shift, params.reframe.shift, (n, 2))[reframed]
+    geometric = params.rotate or params.scale or params.shift or params.reframe
     for i in range(n):
         image = out_images[i]
         moved_x_axis = np.array([-1.0 if flips[i] else 1.0, 0.0])  # T's linear part applied to (1, 0)

@@ -147,6 +147,22 @@ class PatchParams(ModelParams):
 
 
 @dataclasses.dataclass(frozen=True)
+class Reframe:
+    """A share of the faces drawn far smaller or further off-centre than `scale` and `shift` draw
+    them: a few of Kaggle's crops hold a face small in the frame or low in it (docs/kaggle.md,
+    "Reframed faces")."""
+
+    share: float  # probability that a face takes this draw instead of the usual scale and shift
+    scale: float  # the smallest scale: a reframed face is drawn at scale..1 of its size
+    shift: float  # pixels, the half-width of its shift's draw
+
+    def __post_init__(self) -> None:
+        require(0 < self.share <= 1, "share", "must be a probability in (0, 1] (reframe: null switches it off)")
+        require(0 < self.scale <= 1, "scale", "must be in (0, 1]")
+        require(self.shift >= 0, "shift", "must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
 class AugmentParams:
     """On-the-fly augmentation; every amount is the half-width of a uniform draw (0: none)."""
 
@@ -157,6 +173,7 @@ class AugmentParams:
     brightness: float  # fraction of the 0..255 range
     contrast: float  # fraction
     blur: float  # probability of a Gaussian blur (sigma 0.4..1.2)
+    reframe: Reframe | None  # null: every face takes the scale and shift above
 
     def __post_init__(self) -> None:
         for name in ("rotate", "scale", "shift", "brightness", "contrast"):
@@ -167,7 +184,8 @@ class AugmentParams:
 
     @staticmethod
     def off() -> "AugmentParams":
-        return AugmentParams(flip=False, rotate=0.0, scale=0.0, shift=0.0, brightness=0.0, contrast=0.0, blur=0.0)
+        return AugmentParams(flip=False, rotate=0.0, scale=0.0, shift=0.0, brightness=0.0, contrast=0.0, blur=0.0,
+                             reframe=None)
 
 
 # --- losses: one kind each, with its own widths (in pixels, whatever units the network learns in) ---
