@@ -7,6 +7,7 @@ A generated table sits between two markers that name its source:
     <!-- table: bench/results/kaggle-train-jpeg.json levers --> its runs compared fold by fold (--against)
     <!-- table: bench/results/detection.json detectors -->   bench/detection.py's (or: upright)
     <!-- table: bench/results/confidence.json MODEL -->      bench/confidence.py's, for one model
+    <!-- table: bench/results/holdout-floor.json -->         bench/holdout_floor.py's
     ...
     <!-- end table -->
 
@@ -109,6 +110,19 @@ def levers_table(runs: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def floor_table(results: dict) -> str:
+    """bench/holdout_floor.py's figures: the hold-out's mix as the fold ensemble scores it, with
+    its failures checked by eye mended, and the floor that the faces labelled wrongly set."""
+    checked = results["checked"].values()
+    lines = ["| the hold-out's faces predicted | leaderboard mix (px) |", "| --- | --- |",
+             f"| by the fold ensemble ({results['model']}, {results['folds']} folds) | {results['as_predicted']:.3f} |",
+             f"| the same, its {sum(v == 'network' for v in checked)} failures checked by eye predicted exactly | "
+             f"{results['network_failures_mended']:.3f} |",
+             f"| every face exactly, but the {sum(v == 'label' for v in checked)} labelled wrongly, where the label's "
+             f"own error stays (the floor) | {results['floor']:.3f} |"]
+    return "\n".join(lines) + "\n"
+
+
 def detection_table(results: dict, part: str) -> str:
     """bench/detection.py's results: `detectors` (found and false boxes, per detector, and time)
     or `upright` (keypoint RMSE of turned faces, cropped as they lie and turned upright)."""
@@ -160,6 +174,8 @@ def render(source: str, argument: str | None) -> str:
         return path.read_text()
     if path.name == "detection.json":
         return detection_table(json.loads(path.read_text()), argument)
+    if path.name == "holdout-floor.json":
+        return floor_table(json.loads(path.read_text()))
     if path.name == "confidence.json":
         return confidence_table(json.loads(path.read_text()), argument)
     runs = json.loads(path.read_text())

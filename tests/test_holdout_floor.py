@@ -1,0 +1,71 @@
+"""bench/holdout_floor.py: how low a model that marks true points could score on a hold-out
+whose labels are partly wrong."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+
+def load_floor():
+    spec = importlib.util.spec_from_file_location("bench_holdout_floor", ROOT / "bench" / "holdout_floor.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_floor_keeps_only_the_errors_of_faces_labelled_wrongly():
+    from stages.lib.evaluation import source_metrics
+
+    floor = load_floor()
+    weights = {"15-point": 0.65, "4-point": 0.35}
+    rng = np.random.default_rng(0)
+    labels = rng.uniform(20, 76, (6, 30)).astype(np.float32)
+    labels[3:, 8:] = np.nan  # three 4-point faces
+    predictions = labels + rng.normal(0, 1, labels.shape).astype(np.float32)
+    predictions[1] += 20  # a face the network gets wrong
+    labels[4] -= 15  # a face labelled wrongly: the network is right there
+    rows = np.arange(101, 107)
+    figures = floor.floors(predictions, labels, rows, {102: "network", 105: "label"}, weights)
+
+    def mix(p):
+        return source_metrics(p, labels, weights)["rmse_leaderboard_weighted"]
+
+    assert figures["as_predicted"] == pytest.approx(mix(predictions))
+    mended = predictions.copy()
+    mended[1] = labels[1]
+    assert figures["network_failures_mended"] == pytest.approx(mix(mended))
+    assert figures["network_failures_mended"] < figures["as_predicted"]
+    only_wrong_label = np.where(np.isnan(labels), np.nan, labels)
+    only_wrong_label[4] = predictions[4]
+    assert figures["floor"] == pytest.approx(mix(only_wrong_label))
+    # The one wrong label's squared error, spread over the three 4-point faces' 24 values, at that source's weight.
+    wrong = predictions[4, :8].astype(np.float64) - labels[4, :8]
+    assert figures["floor"] == pytest.approx(np.sqrt(0.35 * (wrong ** 2).sum() / 24), rel=1e-5)
+
+
+def test_a_verdict_must_be_known_and_its_row_listed(tmp_path):
+    floor = load_floor()
+    checked = tmp_path / "checked.csv"
+    checked.write_text("# by eye\nrow,verdict,note\n7,label,shifted\n9,network,a profile\n")
+    assert floor.read_checked(checked, np.array([7, 9, 12])) == {7: "label", 9: "network"}
+    with pytest.raises(SystemExit, match="line 3 of its table, field row: row 9 is not on the list"):
+        floor.read_checked(checked, np.array([7, 12]))
+    checked.write_text("row,verdict,note\n7,wrong,shifted\n")
+    with pytest.raises(SystemExit, match="field verdict: 'wrong' is not one of label, network"):
+        floor.read_checked(checked, np.array([7]))
+
+
+def test_the_committed_verdicts_are_on_the_committed_list():
+    import csv
+
+    listed = {int(r["row"]) for r in csv.DictReader(
+        line for line in (ROOT / "data/labels/kaggle-training.csv").read_text().splitlines() if not line.startswith("#"))}
+    floor = load_floor()
+    verdicts = floor.read_checked(ROOT / "data/labels/kaggle-holdout-checked.csv", np.array(sorted(listed)))
+    assert {"label", "network"} <= set(verdicts.values())
