@@ -15,7 +15,7 @@ prediction right, `network` where the prediction is wrong), and prints the hold-
   right there). No model that marks the faces' true points scores below it.
 
 It writes the figures to bench/results/holdout-floor.json and draws the listed hold-out faces
-(labels green, the ensemble's points red) into docs/listed-holdout.png.
+(labels green, the ensemble's points red) into docs/listed-holdout.jpg.
 
 usage: python bench/holdout_floor.py [--data kaggle-train-jpeg] [--model resnet] [--folds 5]
            [--work bench/out/accuracy] [--list data/labels/kaggle-training.csv]
@@ -28,6 +28,7 @@ import csv
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ from stages.lib.evaluation import lookup_weights, per_face_rmse, source_metrics 
 from stages.lib.faces import Faces  # noqa: E402
 from stages.lib.io import atomic_file, load_npz, save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
-from stages.lib.pictures import encode_png, face_tile, grid  # noqa: E402
+from stages.lib.pictures import face_tile, grid  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 VERDICTS = ("label", "network")
@@ -81,7 +82,7 @@ def main() -> None:
     parser.add_argument("--list", type=Path, default=ROOT / "data" / "labels" / "kaggle-training.csv")
     parser.add_argument("--checked", type=Path, default=ROOT / "data" / "labels" / "kaggle-holdout-checked.csv")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results" / "holdout-floor.json")
-    parser.add_argument("--picture", type=Path, default=ROOT / "docs" / "listed-holdout.png")
+    parser.add_argument("--picture", type=Path, default=ROOT / "docs" / "listed-holdout.jpg")
     args = parser.parse_args()
     source = args.work / args.data / f"folds{args.folds}" / f"{args.model}_unseen_predictions.npz"
     training = args.work / args.data / "training.csv"
@@ -107,8 +108,9 @@ def main() -> None:
     tiles = [face_tile(images[int(r) - 1], predictions[i], labels[i],
                        f"row {int(r)}  {errors[i]:.1f} px  {verdicts.get(int(r), 'unchecked')}")
              for i, r in zip(on_list, rows[on_list])]
+    ok, picture = cv2.imencode(".jpg", grid(tiles), [cv2.IMWRITE_JPEG_QUALITY, 85])
     with atomic_file(args.picture) as handle:
-        handle.write(encode_png(grid(tiles)))
+        handle.write(picture.tobytes())
     print(f"{args.data} hold-out ({held.sum()} faces), {args.model} fold ensemble: mix {figures['as_predicted']:.4f}; "
           f"its failures checked by eye mended {figures['network_failures_mended']:.4f}; the floor, every face "
           f"exact but the {sum(v == 'label' for v in verdicts.values())} labelled wrongly, {figures['floor']:.4f}")

@@ -98,14 +98,19 @@ def levers_table(runs: dict) -> str:
             against = model.get("against")
             if against is None:
                 continue
+            if not any(against["gains"]):
+                continue  # the change does not touch this model (the mean baseline, under a ResNet lever)
             baseline = runs[against["run"]]
-            change = [s for s in run["set"] if s not in baseline["set"]]
+            change = [s for s in run["set"] if s not in baseline["set"]] or [f"{run['profile']} as it is"]
             if run.get("tag") and run["tag"] != baseline.get("tag"):
                 change.append(f"[{run['tag']}]")
+            removed = [s for s in baseline["set"] if s not in run["set"]]
+            if removed:  # the baseline set something the run leaves to the profile
+                change.append(f"(against {' '.join(removed)})")
             verdict = {True: "**kept**", False: "no", None: f"{len(against['gains'])} of {run['folds']} folds"}[against["kept"]]
             gains = " / ".join(f"{g:+.3f}" for g in against["gains"])
             optional = [f"{against[f]:+.3f}" if f in against else "-" for f in ("out_of_fold", "holdout_fold_ensemble")]
-            lines.append(f"| {' '.join(change) or 'nothing'} | {name} | {gains} | "
+            lines.append(f"| {' '.join(change)} | {name} | {gains} | "
                          f"{signed_spread(against)} | {' | '.join(optional)} | {verdict} |")
     return "\n".join(lines) + "\n"
 

@@ -149,7 +149,7 @@ class PatchParams(ModelParams):
 @dataclasses.dataclass(frozen=True)
 class Reframe:
     """A share of the faces drawn far smaller or further off-centre than `scale` and `shift` draw
-    them: a few of Kaggle's crops hold a face small in the frame or low in it (docs/kaggle.md,
+    them: a few of Kaggle's crops hold a face small in the frame, low or high in it (docs/kaggle.md,
     "Reframed faces")."""
 
     share: float  # probability that a face takes this draw instead of the usual scale and shift
