@@ -37,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 from stages.lib.cleaning import read_label_list  # noqa: E402
 from stages.lib.evaluation import lookup_weights, per_face_rmse, source_metrics  # noqa: E402
 from stages.lib.faces import Faces  # noqa: E402
-from stages.lib.io import atomic_file, load_npz, save_json  # noqa: E402
+from stages.lib.io import atomic_file, save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
 from stages.lib.pictures import face_tile, grid  # noqa: E402
+from bench.wrong_labels import fold_run_arguments, unseen_predictions  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 VERDICTS = ("label", "network")
@@ -75,22 +76,14 @@ def floors(predictions: np.ndarray, labels: np.ndarray, rows: np.ndarray, verdic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="kaggle-train-jpeg")
-    parser.add_argument("--model", default="resnet")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "accuracy")
+    fold_run_arguments(parser)
     parser.add_argument("--list", type=Path, default=ROOT / "data" / "labels" / "kaggle-training.csv")
     parser.add_argument("--checked", type=Path, default=ROOT / "data" / "labels" / "kaggle-holdout-checked.csv")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results" / "holdout-floor.json")
     parser.add_argument("--picture", type=Path, default=ROOT / "docs" / "listed-holdout.jpg")
     args = parser.parse_args()
-    source = args.work / args.data / f"folds{args.folds}" / f"{args.model}_unseen_predictions.npz"
-    training = args.work / args.data / "training.csv"
-    if not source.exists() or not training.exists():
-        sys.exit(f"{source}: not found; run bench/accuracy.py --data {args.data} --models {args.model} "
-                 f"--folds {args.folds} first")
-    saved = load_npz(source)
-    images, keypoints = read_training_csv(training)
+    saved = unseen_predictions(args)
+    images, keypoints = read_training_csv(args.work / args.data / "training.csv")  # the fold run wrote it
     faces = Faces(images, keypoints, np.arange(1, len(images) + 1))
     listed = read_label_list(args.list, faces)
     verdicts = read_checked(args.checked, listed)

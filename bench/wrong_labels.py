@@ -25,19 +25,30 @@ from stages.lib.io import load_npz  # noqa: E402
 from stages.lib.sources import SOURCES, label_sources  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fold_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that name a fold run of bench/accuracy.py and its work folder."""
     parser.add_argument("--data", default="kaggle-train-jpeg")
     parser.add_argument("--model", default="resnet")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "accuracy")
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "labels" / "kaggle-training.csv")
-    args = parser.parse_args()
+
+
+def unseen_predictions(args) -> dict[str, np.ndarray]:
+    """What the fold run named by `fold_run_arguments` kept: every face predicted unseen, or one
+    line saying which run to make first."""
     source = args.work / args.data / f"folds{args.folds}" / f"{args.model}_unseen_predictions.npz"
     if not source.exists():
         sys.exit(f"{source}: not found; run bench/accuracy.py --data {args.data} --models {args.model} "
                  f"--folds {args.folds} first")
-    saved = load_npz(source)
+    return load_npz(source)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    fold_run_arguments(parser)
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "labels" / "kaggle-training.csv")
+    args = parser.parse_args()
+    saved = unseen_predictions(args)
     flagged = gross_labels(saved["predictions"], saved["labels"])
     records = label_list(saved["rows"], saved["predictions"], saved["labels"], flagged)
     faces = flagged.any(axis=1)

@@ -16,6 +16,17 @@ from stages.lib.profile import merge
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def load_script(path: str, name: str):
+    """A script of bench/ or docs/ (not a package) as a module, so tests call its functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: trains a model or runs DVC; `make test-fast` leaves these out")
     global CONFIG

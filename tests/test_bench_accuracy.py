@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, YOUTUBE_FACES, environment, params_with
+from conftest import ROOT, YOUTUBE_FACES, environment, load_script, params_with
 
 pytestmark = pytest.mark.skipif(not YOUTUBE_FACES.exists(), reason="shared real data not present")
 
@@ -40,13 +40,7 @@ def test_mean_baseline_scores_like_the_anchor_and_is_reused(tmp_path):
 
 
 def load_bench():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_accuracy", ROOT / "bench" / "accuracy.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/accuracy.py", "bench_accuracy")
 
 
 def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_unchanged(tmp_path, monkeypatch):

@@ -2,19 +2,13 @@
 quote, and every link inside the project resolving."""
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 
 def tables_module():
-    spec = importlib.util.spec_from_file_location("docs_tables", ROOT / "docs" / "tables.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("docs/tables.py", "docs_tables")
 
 
 def test_the_readme_is_short_and_each_job_is_one_command_in_its_first_100_lines():

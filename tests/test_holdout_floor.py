@@ -2,21 +2,14 @@
 whose labels are partly wrong."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 
 def load_floor():
-    spec = importlib.util.spec_from_file_location("bench_holdout_floor", ROOT / "bench" / "holdout_floor.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/holdout_floor.py", "bench_holdout_floor")
 
 
 def test_the_floor_keeps_only_the_errors_of_faces_labelled_wrongly():
