@@ -28,6 +28,11 @@ Trained models and results.json stay in --work; a model is trained again only wh
 params, its data or the code it runs (its import closure, hashed) changed (--retrain to force),
 so the table can be rebuilt or extended cheaply.
 
+With --folds K it measures over K folds and an outer hold-out instead (`run_folds`) and writes
+bench/results/<data set>.json, one run per key (the profile, the --set overrides, the folds and any
+--tag). --against names another run of that file: each fold's gain over it is recorded and
+printed, with the verdict of `paired_gain` (docs/kaggle.md, "Levers, over folds").
+
 usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
            [--models mean patch resnet resnet-single cnn ensemble seed-recipe] [--profile PROFILE]
            [--set resnet.epochs=40 ...] [--work bench/out/accuracy] [--retrain]
