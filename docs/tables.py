@@ -82,7 +82,7 @@ def fold_run_table(run: dict) -> str:
             without = statistics.mean(f["mix_without_listed"] for f in folds)
             line += f" {without:.3f} / {'-' if held is None else format(held['mix_without_listed'], '.3f')} |"
         lines.append(line)
-    lines += ["", f"*{run['profile']} {' '.join(run['set'])}: {run['faces']['folds']:,} faces in {run['folds']} folds, "
+    lines += ["", f"*{' '.join([run['profile'], *run['set']])}: {run['faces']['folds']:,} faces in {run['folds']} folds, "
               f"{run['faces']['holdout']:,} held out; seed {run['seed']}; on {machine_text(run['machine'])}.*"]
     return "\n".join(lines) + "\n"
 
