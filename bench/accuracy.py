@@ -311,7 +311,7 @@ def run_key(profile, sets: list[str], folds: int, tag: str | None = None) -> str
 def paired_gain(baseline: list[dict], lever: list[dict]) -> dict:
     """A lever's gain over its baseline on the same folds (same faces), fold by fold: the
     baseline's leaderboard mix minus the lever's. The folds differ much more from each other than
-    a lever moves them (fold 0 is the hardest whatever the settings), so the per-fold gains, not
+    a lever moves them (fold 0 has been the hardest in every run), so the per-fold gains, not
     the two runs' means, carry the comparison. Kept only when every fold of both runs is done and
     the mean gain exceeds the gains' standard deviation: a gain that one fold's noise could undo
     is not one (docs/kaggle.md, "Levers, over folds")."""

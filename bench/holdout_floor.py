@@ -51,7 +51,10 @@ def read_checked(path: Path, listed: np.ndarray) -> dict[int, str]:
     verdicts = {}
     lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
     for line, record in enumerate(csv.DictReader(lines), start=2):
-        row, verdict = int(record["row"]), record["verdict"]
+        row, verdict = record["row"], record["verdict"]
+        if not row.isdigit():
+            sys.exit(f"{path}, line {line} of its table, field row: {row!r} is not a row number")
+        row = int(row)
         if verdict not in VERDICTS:
             sys.exit(f"{path}, line {line} of its table, field verdict: {verdict!r} is not one of {', '.join(VERDICTS)}")
         if row not in listed:

@@ -49,6 +49,9 @@ def test_a_verdict_must_be_known_and_its_row_listed(tmp_path):
     assert floor.read_checked(checked, np.array([7, 9, 12])) == {7: "label", 9: "network"}
     with pytest.raises(SystemExit, match="line 3 of its table, field row: row 9 is not on the list"):
         floor.read_checked(checked, np.array([7, 12]))
+    checked.write_text("row,verdict,note\n7x,label,shifted\n")
+    with pytest.raises(SystemExit, match="line 2 of its table, field row: '7x' is not a row number"):
+        floor.read_checked(checked, np.array([7]))
     checked.write_text("row,verdict,note\n7,wrong,shifted\n")
     with pytest.raises(SystemExit, match="field verdict: 'wrong' is not one of label, network"):
         floor.read_checked(checked, np.array([7]))
