@@ -441,7 +441,7 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
                 unseen = np.array(oof, copy=True)
                 unseen[~pooled] = ensemble
                 save_npz(work / f"folds{k}" / f"{model}_unseen_predictions.npz", rows=faces.image_ids,
-                         predictions=unseen, labels=faces.keypoints, holdout=~pooled)
+                         predictions=unseen, labels=faces.keypoints, holdout=~pooled, run=np.array(key))
                 summary["out_of_fold"] = source_row(oof[pooled], faces.keypoints[pooled], weights)
                 summary["holdout_fold_ensemble"] = {
                     **source_row(ensemble, holdout.keypoints, weights),

@@ -96,7 +96,9 @@ def main() -> None:
     figures = floors(predictions, labels, rows, verdicts, weights)
     on_list = np.flatnonzero(np.isin(rows, listed))
     unchecked = [int(r) for r in rows[on_list] if int(r) not in verdicts]
-    result = {"data": args.data, "model": args.model, "folds": args.folds, "holdout_faces": int(held.sum()),
+    # The run whose fold ensemble is scored (older work folders' files do not name it).
+    run = str(saved["run"]) if "run" in saved else None
+    result = {"data": args.data, "model": args.model, "folds": args.folds, "run": run, "holdout_faces": int(held.sum()),
               "listed_holdout_rows": [int(r) for r in rows[on_list]],
               "checked": {str(r): v for r, v in sorted(verdicts.items())}, "unchecked": unchecked, **figures}
     save_json(args.results, result)

@@ -120,7 +120,8 @@ def floor_table(results: dict) -> str:
     its failures checked by eye mended, and the floor that the faces labelled wrongly set."""
     checked = results["checked"].values()
     lines = ["| the hold-out's faces predicted | leaderboard mix (px) |", "| --- | --- |",
-             f"| by the fold ensemble ({results['model']}, {results['folds']} folds) | {results['as_predicted']:.3f} |",
+             f"| by the fold ensemble ({results['model']}, {results['folds']} folds"
+             + (f" of the run `{results['run']}`" if results.get("run") else "") + f") | {results['as_predicted']:.3f} |",
              f"| the same, its {sum(v == 'network' for v in checked)} failures checked by eye predicted exactly | "
              f"{results['network_failures_mended']:.3f} |",
              f"| every face exactly, but the {sum(v == 'label' for v in checked)} labelled wrongly, where the label's "

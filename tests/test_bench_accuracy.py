@@ -223,6 +223,7 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
     unseen_file = tmp_path / "work" / "youtube-faces-15" / "folds3" / "mean_unseen_predictions.npz"
     unseen = np.load(unseen_file)
     assert np.allclose(unseen["predictions"][parts == 1], saved["val"]) and unseen["holdout"].sum() == (parts == HOLDOUT).sum()
+    assert str(unseen["run"]) == key  # bench/holdout_floor.py says which run it scored
     listed = tmp_path / "wrong.csv"
     made = subprocess.run([sys.executable, str(ROOT / "bench" / "wrong_labels.py"), "--data", "youtube-faces-15",
                            "--model", "mean", "--folds", "3", "--work", str(tmp_path / "work"), "--out", str(listed)],
