@@ -63,6 +63,17 @@ def read_checked(path: Path, listed: np.ndarray) -> dict[int, str]:
     return verdicts
 
 
+def fold_run_faces(args) -> Faces:
+    """The faces of the fold run's training.csv (it writes one into its work folder), numbered as
+    Kaggle's rows; or one line saying which run to make first."""
+    path = args.work / args.data / "training.csv"
+    if not path.exists():
+        sys.exit(f"{path}: not found; run bench/accuracy.py --data {args.data} --folds {args.folds} "
+                 f"--work {args.work} first")
+    images, keypoints = read_training_csv(path)
+    return Faces(images, keypoints, np.arange(1, len(images) + 1))
+
+
 def floors(predictions: np.ndarray, labels: np.ndarray, rows: np.ndarray, verdicts: dict[int, str],
            weights: dict[str, float]) -> dict[str, float]:
     """The mix as predicted, with the faces checked `network` predicted exactly, and the floor
@@ -86,8 +97,7 @@ def main() -> None:
     parser.add_argument("--picture", type=Path, default=ROOT / "docs" / "listed-holdout.jpg")
     args = parser.parse_args()
     saved = unseen_predictions(args)
-    images, keypoints = read_training_csv(args.work / args.data / "training.csv")  # the fold run wrote it
-    faces = Faces(images, keypoints, np.arange(1, len(images) + 1))
+    faces = fold_run_faces(args)
     listed = read_label_list(args.list, faces)
     verdicts = read_checked(args.checked, listed)
     held = saved["holdout"]
@@ -103,7 +113,7 @@ def main() -> None:
               "checked": {str(r): v for r, v in sorted(verdicts.items())}, "unchecked": unchecked, **figures}
     save_json(args.results, result)
     errors = per_face_rmse(predictions, labels)
-    tiles = [face_tile(images[int(r) - 1], predictions[i], labels[i],
+    tiles = [face_tile(faces.images[int(r) - 1], predictions[i], labels[i],
                        f"row {int(r)}  {errors[i]:.1f} px  {verdicts.get(int(r), 'unchecked')}")
              for i, r in zip(on_list, rows[on_list])]
     ok, picture = cv2.imencode(".jpg", grid(tiles), [cv2.IMWRITE_JPEG_QUALITY, 85])

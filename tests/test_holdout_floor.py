@@ -57,6 +57,26 @@ def test_a_verdict_must_be_known_and_its_row_listed(tmp_path):
         floor.read_checked(checked, np.array([7]))
 
 
+def test_the_fold_runs_faces_are_read_as_kaggles_rows_or_missing_in_one_line(tmp_path):
+    from argparse import Namespace
+
+    from stages.lib.kaggle_csv import format_training_csv
+
+    floor = load_floor()
+    args = Namespace(work=tmp_path, data="faces", folds=5)
+    with pytest.raises(SystemExit, match=r"faces/training.csv: not found; run bench/accuracy.py --data faces --folds 5"):
+        floor.fold_run_faces(args)
+    images = np.random.default_rng(0).integers(0, 256, (3, 96, 96)).astype(np.uint8)
+    keypoints = np.full((3, 30), np.nan, dtype=np.float32)
+    keypoints[:, :4] = [[30, 40, 60, 40], [31, 41, 61, 41], [32, 42, 62, 42]]
+    (tmp_path / "faces").mkdir()
+    (tmp_path / "faces" / "training.csv").write_text(format_training_csv(images, keypoints))
+    faces = floor.fold_run_faces(args)
+    assert faces.image_ids.tolist() == [1, 2, 3]
+    np.testing.assert_allclose(faces.keypoints[:, :4], keypoints[:, :4], atol=1e-3)
+    assert np.isnan(faces.keypoints[:, 4:]).all()
+
+
 def test_the_committed_verdicts_are_on_the_committed_list():
     import csv
 
