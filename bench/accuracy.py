@@ -53,6 +53,7 @@ import math
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -187,18 +188,23 @@ def submission_rmse(predict, test: dict, flip_tta: bool, zoom_tta: tuple[float, 
     return float(np.sqrt(np.mean((locations - truth) ** 2)))
 
 
-def code_digest(path: Path) -> str:
-    """A digest of what a module does: its syntax tree without docstrings, so that editing a
-    comment or a docstring keeps the folds and models trained before (hours of CPU) valid."""
+def syntax(source: str) -> str:
+    """What code does: its syntax tree without comments and docstrings, so that editing either
+    keeps the folds and models trained before (hours of CPU) valid."""
     import ast
 
-    tree = ast.parse(path.read_text())
+    tree = ast.parse(textwrap.dedent(source))
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
             node.body = body[1:] or [ast.Pass()]
-    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+    return ast.dump(tree)
+
+
+def code_digest(path: Path) -> str:
+    """A digest of a module's `syntax`."""
+    return hashlib.sha256(syntax(path.read_text()).encode()).hexdigest()
 
 
 # Two modules every model imports stay out of its key, so that a new registration or params key
@@ -213,7 +219,7 @@ def section_code(section) -> list[str]:
     classes of the sections nested in it."""
     import inspect
 
-    sources = [inspect.getsource(c) for c in type(section).__mro__ if c.__module__ == type(section).__module__]
+    sources = [syntax(inspect.getsource(c)) for c in type(section).__mro__ if c.__module__ == type(section).__module__]
     for field in dataclasses.fields(section):
         value = getattr(section, field.name)
         if dataclasses.is_dataclass(value):
@@ -362,25 +368,57 @@ def fold_key(name: str, params: Params, data: DataSet, holdout: Faces) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@dataclasses.dataclass
+class FoldLayout:
+    """K folds and an outer hold-out of a data set's faces (`folds.fold_indices`), as a fold run
+    of `params` cuts them."""
+    groups: np.ndarray  # duplicate group of each face
+    parts: np.ndarray  # each face's fold, or HOLDOUT
+    listed: np.ndarray | None  # the rows of `split.wrong_labels`, left out of training
+    k: int
+
+    @classmethod
+    def of(cls, faces: Faces, params: Params, k: int) -> "FoldLayout":
+        groups = duplicate_groups(faces.images, params.split.duplicate_distance)
+        return cls(groups, fold_indices(faces.keypoints, groups, k, params.split.seed), listed_rows(faces, params), k)
+
+    def holdout(self, faces: Faces) -> Faces:
+        return faces[np.flatnonzero(self.parts == HOLDOUT)]
+
+    def fold_data(self, name: str, faces: Faces, weights: dict[str, float], params: Params, fold: int) -> DataSet:
+        """Fold `fold`'s data: its training faces (the other folds, cleaned) and its validation faces."""
+        train_rows = np.flatnonzero((self.parts != fold) & (self.parts != HOLDOUT))
+        val_rows = np.flatnonzero(self.parts == fold)
+        return DataSet(name, training_faces(faces, train_rows, self.groups, self.listed, params), faces[val_rows],
+                       None, weights)
+
+
+def saved_fold_path(model: str, params: Params, data: DataSet, holdout: Faces, saved_dir: Path) -> Path:
+    """Where `fold_predictions` keeps a fold's predictions: under the fold's key."""
+    registry_name, params = variant(model, params)
+    return saved_dir / f"{model}-{fold_key(registry_name, params, data, holdout)}.npz"
+
+
 def fold_predictions(model: str, params: Params, data: DataSet, holdout: Faces, model_dir: Path, saved_dir: Path,
-                     retrain: bool) -> tuple[dict, np.ndarray, np.ndarray]:
-    """(training record, chosen predictions on the fold's validation faces, on the hold-out).
+                     retrain: bool) -> tuple[dict, np.ndarray, np.ndarray, str]:
+    """(training record, chosen predictions on the fold's validation faces, on the hold-out, the
+    name of the file that keeps them).
 
     Kept in `saved_dir` (bench/results/fold-predictions/, committed) under the fold's key, so that
     a fresh clone carries on from the folds an earlier run finished and trains only the rest; the
     trained model itself stays in the work folder."""
+    path = saved_fold_path(model, params, data, holdout, saved_dir)
     registry_name, params = variant(model, params)
-    path = saved_dir / f"{model}-{fold_key(registry_name, params, data, holdout)}.npz"
     if path.exists() and not retrain:
         saved = load_npz(path)
-        return json.loads(str(saved["record"])), saved["val"], saved["holdout"]
+        return json.loads(str(saved["record"])), saved["val"], saved["holdout"], path.name
     record = train_once(registry_name, params, data, model_dir, retrain)
     predict = load_predictor(registry_name, model_dir, params)
     _, val = evaluate(predict, data.val, params.evaluate)
     _, held = evaluate(predict, holdout, params.evaluate)
     with atomic_file(path) as handle:  # compressed: the mean baseline's predictions repeat
         np.savez_compressed(handle, record=np.array(json.dumps(record)), val=val, holdout=held)
-    return record, val, held
+    return record, val, held, path.name
 
 
 def mean_std(values: list[float]) -> dict:
@@ -407,24 +445,24 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
     baseline = json.loads(results.read_text()).get(against) if against and results.exists() else None
     if against and baseline is None:
         raise SystemExit(f"{results}: no run {against!r} to compare with (--against)")
-    groups = duplicate_groups(faces.images, params.split.duplicate_distance)
-    parts = fold_indices(faces.keypoints, groups, k, params.split.seed)
-    holdout = faces[np.flatnonzero(parts == HOLDOUT)]
-    listed = listed_rows(faces, params)
+    layout = FoldLayout.of(faces, params, k)
+    parts, listed, holdout = layout.parts, layout.listed, layout.holdout(faces)
     run = {"profile": Path(profile).name, "set": list(sets), **({"tag": tag} if tag else {}), "folds": k,
            "seed": params.split.seed, "faces": {"folds": int((parts != HOLDOUT).sum()), "holdout": len(holdout)},
            "machine": machine(), "models": {}}
     for model in models:
         folds, oof, members = [], np.full_like(faces.keypoints, np.nan), []
         for fold in range(k):
-            train_rows, val_rows = np.flatnonzero((parts != fold) & (parts != HOLDOUT)), np.flatnonzero(parts == fold)
-            data = DataSet(name, training_faces(faces, train_rows, groups, listed, params), faces[val_rows], None, weights)
-            record, val, held = fold_predictions(model, params, data, holdout, work / f"folds{k}" / f"fold{fold}" / model,
-                                                 saved / f"fold{fold}", retrain)
+            val_rows = np.flatnonzero(parts == fold)
+            data = layout.fold_data(name, faces, weights, params, fold)
+            record, val, held, kept_in = fold_predictions(model, params, data, holdout,
+                                                          work / f"folds{k}" / f"fold{fold}" / model, saved / f"fold{fold}",
+                                                          retrain)
             oof[val_rows], members = val, members + [held]
             folds.append({"fold": fold, **source_row(val, data.val.keypoints, weights),
                           "holdout": source_row(held, holdout.keypoints, weights)["mix"],
-                          "epochs": record["summary"].get("epochs"), "train_wall_min": record["train_wall_min"]})
+                          "epochs": record["summary"].get("epochs"), "train_wall_min": record["train_wall_min"],
+                          "predictions": kept_in})  # the file of `saved`'s fold folder (bench/stack.py reads it)
             if listed is not None:  # the same figure without the listed faces, beside the one that counts
                 unlisted = ~np.isin(data.val.image_ids, listed)
                 folds[-1]["mix_without_listed"] = source_row(val[unlisted], data.val.keypoints[unlisted], weights)["mix"]

@@ -8,6 +8,7 @@ A generated table sits between two markers that name its source:
     <!-- table: bench/results/detection.json detectors -->   bench/detection.py's (or: upright)
     <!-- table: bench/results/confidence.json MODEL -->      bench/confidence.py's, for one model
     <!-- table: bench/results/holdout-floor.json -->         bench/holdout_floor.py's
+    <!-- table: bench/results/stack.json -->                 bench/stack.py's
     ...
     <!-- end table -->
 
@@ -115,6 +116,30 @@ def levers_table(runs: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stack_table(results: dict) -> str:
+    """bench/stack.py's: each member run, then each way of combining them, scored as fold runs are,
+    with each combination's gain over the best member fold by fold (`paired_gain`'s rule)."""
+    lines = ["| prediction | leaderboard mix, mean ± sd over folds | out-of-fold mix | fold ensemble on the hold-out "
+             "(95% interval) | gain over the best member per fold (px) | mean gain ± sd | kept? |", "|" + " --- |" * 7]
+
+    def figures(row: dict) -> str:
+        held = row["holdout_fold_ensemble"]
+        return (f"{spread(row['mix'])} | {row['out_of_fold']['mix']:.3f} | "
+                f"{held['mix']:.3f} ({held['interval_95'][0]:.3f}-{held['interval_95'][1]:.3f})")
+
+    for key, member in results["members"].items():
+        best = " (the best)" if key == results["best_member"] else ""
+        lines.append(f"| `{key}`{best}, {results['folds']} fold networks | {figures(member)} | - | - | - |")
+    for how, row in results["combinations"].items():
+        gain = row["against_best"]
+        verdict = {True: "**kept**", False: "no", None: "folds missing"}[gain["kept"]]
+        lines.append(f"| {how} of the {len(results['members'])} | {figures(row)} | "
+                     f"{' / '.join(f'{g:+.3f}' for g in gain['gains'])} | {signed_spread(gain)} | {verdict} |")
+    lines += ["", f"*{results['model']} on {results['data']}, {results['folds']} folds; "
+                  f"on {machine_text(results['machine'])}.*"]
+    return "\n".join(lines) + "\n"
+
+
 def floor_table(results: dict) -> str:
     """bench/holdout_floor.py's figures: the hold-out's mix as the fold ensemble scores it, with
     its failures checked by eye mended, and the floor that the faces labelled wrongly set."""
@@ -180,6 +205,8 @@ def render(source: str, argument: str | None) -> str:
         return path.read_text()
     if path.name == "detection.json":
         return detection_table(json.loads(path.read_text()), argument)
+    if path.name == "stack.json":
+        return stack_table(json.loads(path.read_text()))
     if path.name == "holdout-floor.json":
         return floor_table(json.loads(path.read_text()))
     if path.name == "confidence.json":

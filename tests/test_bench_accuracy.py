@@ -77,7 +77,8 @@ def test_a_trained_model_is_reused_only_while_its_params_data_and_code_are_uncha
 
 def test_a_models_key_covers_its_own_params_classes_not_the_rest_of_their_module(monkeypatch):
     """params.py holds every section's class: a new split key keeps the models trained before,
-    an edit of the model's own params class does not; the registry stays out of the key."""
+    an edit of the model's own params class does not, a comment there does; the registry stays
+    out of the key."""
     import inspect
 
     import numpy as np
@@ -87,8 +88,9 @@ def test_a_models_key_covers_its_own_params_classes_not_the_rest_of_their_module
 
     bench = load_bench()
     sources = "".join(bench.section_code(params_with({}).resnet))
-    assert all(f"class {name}" in sources for name in ("ResNetParams", "ModelParams", "AugmentParams", "SoftArgmaxHead"))
-    assert "class SplitParams" not in sources
+    assert all(f"ClassDef(name='{name}'" in sources
+               for name in ("ResNetParams", "ModelParams", "AugmentParams", "SoftArgmaxHead"))
+    assert "SplitParams" not in sources
     faces = Faces(np.zeros((5, 96, 96), np.uint8), np.zeros((5, 30), np.float32))
     data = bench.DataSet("d", faces, faces, None, {"15-point": 0.5, "4-point": 0.5})
     params = params_with({})
@@ -99,9 +101,11 @@ def test_a_models_key_covers_its_own_params_classes_not_the_rest_of_their_module
     assert bench.fingerprint(params, "resnet", data) == alone
     before = bench.fingerprint(params, "resnet", data)
     source = inspect.getsource
-    monkeypatch.setattr(inspect, "getsource", lambda c: source(c) + ("# edited" if c is ResNetParams else ""))
+    monkeypatch.setattr(inspect, "getsource", lambda c: source(c) + ("    # a comment\n" if c is ResNetParams else ""))
+    assert bench.fingerprint(params, "resnet", data) == before
+    monkeypatch.setattr(inspect, "getsource", lambda c: source(c) + ("    edited = 1\n" if c is ResNetParams else ""))
     assert bench.fingerprint(params, "resnet", data) != before
-    monkeypatch.setattr(inspect, "getsource", lambda c: source(c) + ("# edited" if c.__name__ == "SplitParams" else ""))
+    monkeypatch.setattr(inspect, "getsource", lambda c: source(c) + ("    edited = 1\n" if c.__name__ == "SplitParams" else ""))
     assert bench.fingerprint(params, "resnet", data) == before
 
 
@@ -199,6 +203,8 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
     training = faces["keypoints"][(parts != 1) & (parts != HOLDOUT)]
     assert np.allclose(saved["val"][0], np.nanmean(training, axis=0), atol=1e-4)
     assert len(saved["val"]) == (parts == 1).sum() and len(saved["holdout"]) == (parts == HOLDOUT).sum()
+    # Each fold names the file that keeps its predictions (bench/stack.py reads them from there).
+    assert [(predictions / f"fold{f['fold']}" / f["predictions"]).exists() for f in mean["folds"]] == [True] * 3
 
     # A run killed during fold 2 keeps folds 0 and 1: the next run trains fold 2 only, and a fresh
     # clone (no work folder, the committed predictions) trains nothing.
@@ -266,6 +272,21 @@ def test_folds_are_predicted_out_of_fold_resumed_fold_by_fold_and_recorded(tmp_p
     assert len(list((predictions.parent / "folds3-once-more").glob("fold*/mean-*.npz"))) == 3
     missing = subprocess.run(command + ["--against", "no such run"], env=environment(), capture_output=True, text=True)
     assert missing.returncode != 0 and "no run 'no such run' to compare with" in missing.stderr
+
+    # The two runs stacked from their committed predictions: both members alike, so the average
+    # is each of them, and the stack's figures are the run's own.
+    stacked = subprocess.run([sys.executable, str(ROOT / "bench" / "stack.py"), "--data", "youtube-faces-15",
+                              "--model", "mean", "--folds", "3", "--runs", key, key + " [Once more]",
+                              "--work", str(tmp_path / "work"), "--results", str(tmp_path / "results"),
+                              "--out", str(tmp_path / "stack.json")], env=environment(), capture_output=True, text=True)
+    assert stacked.returncode == 0, stacked.stderr
+    stack = json.loads((tmp_path / "stack.json").read_text())
+    assert stack["best_member"] == key and stack["members"][key]["out_of_fold"] == runs[key]["models"]["mean"]["out_of_fold"]
+    average = stack["combinations"]["average"]
+    assert [f["mix"] for f in average["folds"]] == pytest.approx(mixes, rel=1e-6)
+    assert average["holdout_fold_ensemble"]["mix"] == pytest.approx(runs[key]["models"]["mean"]["holdout_fold_ensemble"]["mix"], rel=1e-6)
+    assert average["against_best"]["gains"] == pytest.approx([0, 0, 0], abs=1e-6)
+    assert stack["combinations"]["linear"]["against_best"]["kept"] is not None
 
 
 def test_a_lever_is_kept_only_when_its_mean_gain_over_complete_folds_exceeds_their_spread():
