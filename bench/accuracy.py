@@ -393,12 +393,6 @@ class FoldLayout:
                        None, weights)
 
 
-def saved_fold_path(model: str, params: Params, data: DataSet, holdout: Faces, saved_dir: Path) -> Path:
-    """Where `fold_predictions` keeps a fold's predictions: under the fold's key."""
-    registry_name, params = variant(model, params)
-    return saved_dir / f"{model}-{fold_key(registry_name, params, data, holdout)}.npz"
-
-
 def fold_predictions(model: str, params: Params, data: DataSet, holdout: Faces, model_dir: Path, saved_dir: Path,
                      retrain: bool) -> tuple[dict, np.ndarray, np.ndarray, str]:
     """(training record, chosen predictions on the fold's validation faces, on the hold-out, the
@@ -407,8 +401,8 @@ def fold_predictions(model: str, params: Params, data: DataSet, holdout: Faces, 
     Kept in `saved_dir` (bench/results/fold-predictions/, committed) under the fold's key, so that
     a fresh clone carries on from the folds an earlier run finished and trains only the rest; the
     trained model itself stays in the work folder."""
-    path = saved_fold_path(model, params, data, holdout, saved_dir)
     registry_name, params = variant(model, params)
+    path = saved_dir / f"{model}-{fold_key(registry_name, params, data, holdout)}.npz"
     if path.exists() and not retrain:
         saved = load_npz(path)
         return json.loads(str(saved["record"])), saved["val"], saved["holdout"], path.name
