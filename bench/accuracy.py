@@ -78,6 +78,7 @@ from stages.lib.folds import HOLDOUT, fold_indices  # noqa: E402
 from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
 from stages.prepare import prepare  # noqa: E402
+from stages.lib.cli import run  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DATASETS = ("youtube-faces-15", "kaggle-train-jpeg")
@@ -602,4 +603,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)  # bad params or input: one line, not a traceback

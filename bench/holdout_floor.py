@@ -41,6 +41,7 @@ from stages.lib.io import atomic_file, save_json  # noqa: E402
 from stages.lib.kaggle_csv import read_lookup_csv, read_training_csv  # noqa: E402
 from stages.lib.pictures import face_tile, grid  # noqa: E402
 from bench.wrong_labels import fold_run_arguments, unseen_predictions  # noqa: E402
+from stages.lib.cli import run  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 VERDICTS = ("label", "network")
@@ -126,4 +127,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)  # bad params or input: one line, not a traceback

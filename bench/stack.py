@@ -42,6 +42,7 @@ from stages.lib.folds import HOLDOUT  # noqa: E402
 from stages.lib.io import load_npz, save_json  # noqa: E402
 from stages.lib.params import parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
+from stages.lib.cli import run  # noqa: E402
 
 COMBINATIONS = ("average", "linear")
 
@@ -175,4 +176,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)  # bad params or input: one line, not a traceback

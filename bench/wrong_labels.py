@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from stages.lib.cleaning import GROSS_PX, GROSS_SCALES, gross_labels, label_list, write_label_list  # noqa: E402
 from stages.lib.io import load_npz  # noqa: E402
 from stages.lib.sources import SOURCES, label_sources  # noqa: E402
+from stages.lib.cli import run  # noqa: E402
 
 
 def fold_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,4 +67,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)  # bad params or input: one line, not a traceback

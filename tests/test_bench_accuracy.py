@@ -351,3 +351,15 @@ def test_the_bootstrap_interval_holds_the_mix_and_narrows_with_more_faces():
     assert bootstrap_interval(*small, weights) == (low, high)  # seeded
     large_low, large_high = bootstrap_interval(*large, weights)
     assert large_high - large_low < (high - low) / 2
+
+
+@pytest.mark.slow
+def test_bad_overrides_get_one_line_naming_the_key():
+    """real.yaml turns the heatmaps' pull off, so setting one of its keys alone leaves the others
+    missing: the bench says which, in one line."""
+    for assignment, message in (("resnet.head.heatmap_reg.sigma_px=4", "error: resnet.head.heatmap_reg.weight: missing"),
+                                ("resnet.lr", "error: 'resnet.lr': expected KEY=VALUE")):
+        result = subprocess.run([sys.executable, str(ROOT / "bench" / "accuracy.py"), "--data", "youtube-faces-15",
+                                 "--models", "mean", "--set", assignment], env=environment(), capture_output=True, text=True)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)
