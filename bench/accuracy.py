@@ -130,6 +130,14 @@ def load_faces(name: str, folder: Path, work: Path) -> tuple[Faces, dict[str, fl
             lookup_weights(read_lookup_csv(folder / "IdLookupTable.csv").image_ids), None)
 
 
+def resolved_params(profile: str | Path, sets: list[str]) -> Params:
+    """params.yaml with the profile laid over it, then each `--set` assignment."""
+    raw = merge(read_yaml(ROOT / "params.yaml"), load_profile(profile))
+    for assignment in sets:
+        raw = merge(raw, parse_assignment(assignment))
+    return parse_params(raw)
+
+
 def listed_rows(faces: Faces, params: Params) -> np.ndarray | None:
     """The rows `split.wrong_labels` lists (checked against these faces), or None."""
     return read_label_list(ROOT / params.split.wrong_labels, faces) if params.split.wrong_labels else None
@@ -428,6 +436,16 @@ def source_row(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, fl
             "mix_worst_1pct_out": trimmed_mix(predictions, truth, weights)}
 
 
+def pooled_figures(oof: np.ndarray, ensemble: np.ndarray, keypoints: np.ndarray, parts: np.ndarray,
+                   weights: dict[str, float]) -> dict:
+    """The out-of-fold figures (each fold's faces by its own fold's network; hold-out rows of `oof`
+    unused) and the fold ensemble's on the hold-out, with a 95% bootstrap interval over its faces."""
+    pooled, held = parts != HOLDOUT, parts == HOLDOUT
+    return {"out_of_fold": source_row(oof[pooled], keypoints[pooled], weights),
+            "holdout_fold_ensemble": {**source_row(ensemble, keypoints[held], weights),
+                                      "interval_95": bootstrap_interval(ensemble, keypoints[held], weights)}}
+
+
 def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params, models: list[str], k: int,
               work: Path, retrain: bool, results: Path, saved: Path, profile: str, sets: list[str],
               tag: str | None = None, against: str | None = None) -> None:
@@ -448,12 +466,11 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
     for model in models:
         folds, oof, members = [], np.full_like(faces.keypoints, np.nan), []
         for fold in range(k):
-            val_rows = np.flatnonzero(parts == fold)
             data = layout.fold_data(name, faces, weights, params, fold)
             record, val, held, kept_in = fold_predictions(model, params, data, holdout,
                                                           work / f"folds{k}" / f"fold{fold}" / model, saved / f"fold{fold}",
                                                           retrain)
-            oof[val_rows], members = val, members + [held]
+            oof[parts == fold], members = val, members + [held]
             folds.append({"fold": fold, **source_row(val, data.val.keypoints, weights),
                           "holdout": source_row(held, holdout.keypoints, weights)["mix"],
                           "epochs": record["summary"].get("epochs"), "train_wall_min": record["train_wall_min"],
@@ -475,10 +492,7 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
                 unseen[~pooled] = ensemble
                 save_npz(work / f"folds{k}" / f"{model}_unseen_predictions.npz", rows=faces.image_ids,
                          predictions=unseen, labels=faces.keypoints, holdout=~pooled, run=np.array(key))
-                summary["out_of_fold"] = source_row(oof[pooled], faces.keypoints[pooled], weights)
-                summary["holdout_fold_ensemble"] = {
-                    **source_row(ensemble, holdout.keypoints, weights),
-                    "interval_95": bootstrap_interval(ensemble, holdout.keypoints, weights)}
+                summary.update(pooled_figures(oof, ensemble, faces.keypoints, parts, weights))
                 if listed is not None:  # beside the figures that count, never in their place
                     kept = ~np.isin(faces.image_ids, listed)
                     summary["out_of_fold"]["mix_without_listed"] = \
@@ -576,10 +590,7 @@ def main() -> None:
             print(f"{folder}: not found, skipped", flush=True)
             continue
         profile = args.profile or ROOT / "profiles" / PROFILES[name]
-        raw = merge(read_yaml(ROOT / "params.yaml"), load_profile(profile))
-        for assignment in args.set:
-            raw = merge(raw, parse_assignment(assignment))
-        params = parse_params(raw)
+        params = resolved_params(profile, args.set)
         print(f"{name}: {os.cpu_count()} cores; profile {profile} {' '.join(args.set)}", flush=True)
         work = args.work / name
         work.mkdir(parents=True, exist_ok=True)

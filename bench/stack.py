@@ -36,12 +36,10 @@ from sklearn.linear_model import LinearRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import SHARED, FoldLayout, load_faces, machine, mean_std, paired_gain, source_row  # noqa: E402
-from stages.lib.evaluation import bootstrap_interval  # noqa: E402
+from bench.accuracy import (SHARED, FoldLayout, load_faces, machine, mean_std, paired_gain,  # noqa: E402
+                            pooled_figures, resolved_params, source_row)
 from stages.lib.folds import HOLDOUT  # noqa: E402
 from stages.lib.io import load_npz, save_json  # noqa: E402
-from stages.lib.params import parse_params, read_yaml  # noqa: E402
-from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
 from stages.lib.cli import run  # noqa: E402
 
 COMBINATIONS = ("average", "linear")
@@ -83,14 +81,6 @@ def combine(how: str, oof: np.ndarray, labels: np.ndarray, parts: np.ndarray, he
     return stacked, apply_linear(fit_linear(oof[:, pooled], labels[pooled]), held)
 
 
-def run_params(run: dict):
-    """The params a fold run of the results file trained with: params.yaml, its profile, its --set."""
-    raw = merge(read_yaml(ROOT / "params.yaml"), load_profile(ROOT / "profiles" / run["profile"]))
-    for assignment in run["set"]:
-        raw = merge(raw, parse_assignment(assignment))
-    return parse_params(raw)
-
-
 def member_predictions(key: str, folds: list[dict], layout: FoldLayout, saved: Path) -> tuple[np.ndarray, np.ndarray]:
     """(out-of-fold predictions, fold ensemble on the hold-out) of the run `key` of the results
     file, whose `folds` name the files that keep each fold's predictions; one line naming what
@@ -111,13 +101,10 @@ def member_predictions(key: str, folds: list[dict], layout: FoldLayout, saved: P
 def scored(oof: np.ndarray, held: np.ndarray, faces, layout: FoldLayout, weights: dict[str, float]) -> dict:
     """A prediction's figures as a fold run records them: each fold, their mean, out of fold, and
     the hold-out with its bootstrap interval."""
-    pooled, holdout = layout.parts != HOLDOUT, layout.parts == HOLDOUT
     folds = [{"fold": fold, **source_row(oof[layout.parts == fold], faces.keypoints[layout.parts == fold], weights)}
              for fold in range(layout.k)]
     return {"folds": folds, "mix": mean_std([f["mix"] for f in folds]),
-            "out_of_fold": source_row(oof[pooled], faces.keypoints[pooled], weights),
-            "holdout_fold_ensemble": {**source_row(held, faces.keypoints[holdout], weights),
-                                      "interval_95": bootstrap_interval(held, faces.keypoints[holdout], weights)}}
+            **pooled_figures(oof, held, faces.keypoints, layout.parts, weights)}
 
 
 def main() -> None:
@@ -143,12 +130,13 @@ def main() -> None:
     work = args.work / args.data
     work.mkdir(parents=True, exist_ok=True)
     faces, weights, _ = load_faces(args.data, folder, work)
+    params = {key: resolved_params(ROOT / "profiles" / runs[key]["profile"], runs[key]["set"]) for key in args.runs}
     # The folds are cut by the split's seed and duplicate distance: the members must share them.
-    cut = {key: (p.split.seed, p.split.duplicate_distance) for key, p in ((k, run_params(runs[k])) for k in args.runs)}
+    first = params[args.runs[0]].split
     for key in args.runs:
-        if cut[key] != cut[args.runs[0]]:
+        if (params[key].split.seed, params[key].split.duplicate_distance) != (first.seed, first.duplicate_distance):
             sys.exit(f"--runs: {key!r} cuts other folds than {args.runs[0]!r} (split.seed, split.duplicate_distance)")
-    layout = FoldLayout.of(faces, run_params(runs[args.runs[0]]), args.folds)
+    layout = FoldLayout.of(faces, params[args.runs[0]], args.folds)
     saved = args.results / "fold-predictions" / args.data / f"folds{args.folds}"
     members = [member_predictions(key, runs[key]["models"][args.model]["folds"], layout, saved) for key in args.runs]
     oof, held = np.stack([m[0] for m in members]), np.stack([m[1] for m in members])

@@ -88,6 +88,11 @@ def fold_run_table(run: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def kept_text(kept: bool | None, incomplete: str) -> str:
+    """`paired_gain`'s verdict in a table: kept, not, or what is missing for one."""
+    return {True: "**kept**", False: "no", None: incomplete}[kept]
+
+
 def levers_table(runs: dict) -> str:
     """Every run of a results file compared with another (`bench/accuracy.py --against`): what it
     changes, each fold's gain over its baseline (the baseline's mix minus its own), the mean gain
@@ -108,7 +113,7 @@ def levers_table(runs: dict) -> str:
             removed = [s for s in baseline["set"] if s not in run["set"]]
             if removed:  # the baseline set something the run leaves to the profile
                 change.append(f"(against {' '.join(removed)})")
-            verdict = {True: "**kept**", False: "no", None: f"{len(against['gains'])} of {run['folds']} folds"}[against["kept"]]
+            verdict = kept_text(against["kept"], f"{len(against['gains'])} of {run['folds']} folds")
             gains = " / ".join(f"{g:+.3f}" for g in against["gains"])
             optional = [f"{against[f]:+.3f}" if f in against else "-" for f in ("out_of_fold", "holdout_fold_ensemble")]
             lines.append(f"| {' '.join(change)} | {name} | {gains} | "
@@ -132,7 +137,7 @@ def stack_table(results: dict) -> str:
         lines.append(f"| `{key}`{best}, {results['folds']} fold networks | {figures(member)} | - | - | - |")
     for how, row in results["combinations"].items():
         gain = row["against_best"]
-        verdict = {True: "**kept**", False: "no", None: "folds missing"}[gain["kept"]]
+        verdict = kept_text(gain["kept"], "folds missing")
         lines.append(f"| {how} of the {len(results['members'])} | {figures(row)} | "
                      f"{' / '.join(f'{g:+.3f}' for g in gain['gains'])} | {signed_spread(gain)} | {verdict} |")
     lines += ["", f"*{results['model']} on {results['data']}, {results['folds']} folds; "
