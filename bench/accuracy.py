@@ -72,7 +72,7 @@ from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_module
                                train_model, with_members)
 from stages.lib.faces import Faces  # noqa: E402
 from stages.lib.params import Params, ResNetParams, build, parse_params, read_yaml  # noqa: E402
-from stages.lib.profile import load_profile, merge, parse_assignment  # noqa: E402
+from stages.lib.profile import layered, load_profile  # noqa: E402
 from stages.lib.sources import SOURCES, label_sources  # noqa: E402
 from stages.lib.folds import HOLDOUT, fold_indices  # noqa: E402
 from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
@@ -132,10 +132,7 @@ def load_faces(name: str, folder: Path, work: Path) -> tuple[Faces, dict[str, fl
 
 def resolved_params(profile: str | Path, sets: list[str]) -> Params:
     """params.yaml with the profile laid over it, then each `--set` assignment."""
-    raw = merge(read_yaml(ROOT / "params.yaml"), load_profile(profile))
-    for assignment in sets:
-        raw = merge(raw, parse_assignment(assignment))
-    return parse_params(raw)
+    return parse_params(layered(read_yaml(ROOT / "params.yaml"), load_profile(profile), sets))
 
 
 def listed_rows(faces: Faces, params: Params) -> np.ndarray | None:

@@ -31,7 +31,7 @@ from .lib.errors import UserError
 from .lib.io import atomic_file
 from .lib.kaggle_csv import RAW_FILES, check_raw_dir, read_lookup_csv
 from .lib.params import parse_params, read_yaml
-from .lib.profile import load_profile, merge, parse_assignment, set_flags
+from .lib.profile import differences, layered, load_profile, set_flags
 from .lib.submission import check_submission
 
 COMPETITION = "facial-keypoints-detection"
@@ -143,11 +143,9 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides after the profile")
     args = parser.parse_args()
 
-    overrides = load_profile(args.profile)
-    for assignment in args.set:
-        overrides = merge(overrides, parse_assignment(assignment))
     base = read_yaml("params.yaml")
-    params = parse_params(merge(base, overrides))  # a bad key fails here, before anything is written
+    resolved = layered(base, load_profile(args.profile), args.set)
+    params = parse_params(resolved)  # a bad key fails here, before anything is written
     if Path(params.data.raw_dir) != RAW_DIR:
         raise UserError(f"{args.profile}: data.raw_dir is {params.data.raw_dir}, not {RAW_DIR}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -163,7 +161,7 @@ def main() -> None:
 
     name = time.strftime("kaggle-%Y%m%d-%H%M%S")
     started = time.perf_counter()
-    command("dvc", "exp", "run", "--name", name, *set_flags(overrides, base))
+    command("dvc", "exp", "run", "--name", name, *set_flags(differences(base, resolved), base))
     minutes = (time.perf_counter() - started) / 60
 
     summary = json.loads(Path("metrics/summary.json").read_text())

@@ -12,7 +12,7 @@ import yaml
 
 from conftest import ROOT, environment
 from stages.lib.params import ParamsError, parse_params
-from stages.lib.profile import load_profile, merge, parse_assignment, set_flags
+from stages.lib.profile import differences, layered, load_profile, merge, parse_assignment, set_flags
 
 
 def params_yaml() -> dict:
@@ -59,6 +59,33 @@ def test_set_flags_round_trip_through_yaml_like_dvc_parses_them():
     assert not any(" " in flag for flag in flags)  # `$(python -m stages.profile ...)` splits on spaces
     assert apply_flags(base, flags) == merge(base, profile)
     parse_params(merge(base, profile))
+
+
+def test_sets_lay_over_the_profile_and_dvc_flags_make_params_yaml_into_the_result():
+    """`--set` lays over params.yaml + the profile (stages.kaggle and bench/accuracy.py alike), and
+    the flags of `differences` turn params.yaml into exactly that, by DVC's own code."""
+    base, profile = params_yaml(), load_profile(ROOT / "profiles" / "kaggle.yaml")
+    assert profile["resnet"]["head"]["heatmap_reg"] is None and base["resnet"]["head"]["heatmap_reg"]["sigma_px"] == 8.0
+    cases = {
+        "as it is": [],
+        "a setting turned on whole": ["resnet.head.heatmap_reg={weight: 1.0, sigma_px: 4.0}"],
+        "key by key, over the profile's null": ["resnet.head.heatmap_reg.weight=1.0", "resnet.head.heatmap_reg.sigma_px=4.0"],
+        "another kind": ["resnet.loss={kind: wing, width_px: 4.0, curvature_px: 1.0}", "resnet.epochs=24"],
+        "a key of the profile's kind": ["resnet.loss.delta_px=1.5"],
+    }
+    for name, sets in cases.items():
+        resolved = layered(base, profile, sets)
+        assert apply_flags(base, set_flags(differences(base, resolved), base)) == resolved, name
+        parse_params(resolved)
+    assert layered(base, profile, cases["key by key, over the profile's null"]) == layered(base, profile, cases["a setting turned on whole"])
+    # Half a setting the profile turned off stays half: params.yaml's 8 px (for 12x12 heatmaps)
+    # does not come back under the profile's 24x24 ones; the missing key is named instead.
+    half = layered(base, profile, ["resnet.head.heatmap_reg.weight=1.0"])
+    assert half["resnet"]["head"]["heatmap_reg"] == {"weight": 1.0}
+    assert apply_flags(base, set_flags(differences(base, half), base)) == half
+    with pytest.raises(ParamsError, match="resnet.head.heatmap_reg.sigma_px"):
+        parse_params(half)
+    assert differences(base, base) == {}
 
 
 def test_a_value_that_cannot_be_a_flag_is_named():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .params import ParamsError, parse_yaml, read_yaml
 
@@ -30,6 +30,10 @@ def load_profile(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     return merge(load_profile(parent, (*_seen, path.resolve())), raw)
 
 
+class Whole(dict):
+    """A mapping that replaces params.yaml's whole rather than key by key (`differences`)."""
+
+
 def switches_kind(base: Any, value: Any) -> bool:
     """`value` is a setting with modes (a mapping with a `kind`) that picks another mode than `base`:
     it replaces `base` whole, since each mode has keys of its own (params.py)."""
@@ -46,6 +50,34 @@ def merge(base: dict, overrides: dict) -> dict:
         else:
             merged[key] = value
     return merged
+
+
+def layered(base: dict, profile: dict, assignments: Iterable[str] = ()) -> dict:
+    """`base` (params.yaml's values) with the profile laid over it, then each `KEY=VALUE` in turn:
+    what `--set` means to `stages.kaggle` and to `bench/accuracy.py` alike."""
+    for override in (profile, *map(parse_assignment, assignments)):
+        base = merge(base, override)
+    return base
+
+
+def differences(base: dict, resolved: dict) -> dict:
+    """The keys where `resolved` differs from `base`, for `set_flags`.
+
+    A mapping that has lost keys of base's (a setting turned off in a profile, then on again with
+    fewer keys by `--set`) or switched its `kind` is marked `Whole`: merged key by key, the lost
+    keys would come back from params.yaml.
+    """
+    changed = {}
+    for key, value in resolved.items():
+        old = base.get(key)
+        if key in base and old == value:
+            continue
+        if isinstance(value, dict) and isinstance(old, dict):
+            whole = switches_kind(old, value) or bool(set(old) - set(value))
+            changed[key] = Whole(value) if whole else differences(old, value)
+        else:
+            changed[key] = value
+    return changed
 
 
 def apply_to_text(text: str, overrides: dict) -> str:
@@ -98,8 +130,8 @@ def _flag_value(key: str, value: Any) -> str:
 def set_flags(overrides: dict, base: dict, prefix: str = "") -> list[str]:
     """`-S key=value` per leaf of `overrides`, values as DVC parses them: true, 0.5, null, [resnet,cnn].
 
-    A mapping that switches a setting's `kind` in `base` (params.yaml's values) is removed and
-    written whole (`-S ~key -S +key={kind:step,...}`): DVC would otherwise merge the old mode's keys in.
+    A mapping that switches a setting's `kind` in `base` (params.yaml's values), or is marked
+    `Whole`, is removed and written whole (`-S ~key -S +key={kind:step,...}`): DVC would otherwise merge the old mode's keys in.
     A mapping where `base` has null is written whole too (`-S key={weight:1.0,...}`).
     """
     flags = []
@@ -107,7 +139,7 @@ def set_flags(overrides: dict, base: dict, prefix: str = "") -> list[str]:
         name, old = f"{prefix}{key}", base.get(key) if isinstance(base, dict) else None
         if isinstance(value, dict) and value and not isinstance(old, dict):  # null (or a scalar) -> a mapping
             flags += ["-S", f"{name}={_flag_value(name, value)}"]
-        elif switches_kind(old, value):
+        elif switches_kind(old, value) or isinstance(value, Whole):
             flags += ["-S", f"~{name}", "-S", f"+{name}={_flag_value(name, value)}"]
         elif isinstance(value, dict) and value:
             flags += set_flags(value, old, name + ".")
