@@ -95,10 +95,10 @@ def kept_text(kept: bool | None, incomplete: str) -> str:
 
 def levers_table(runs: dict) -> str:
     """Every run of a results file compared with another (`bench/accuracy.py --against`): what it
-    changes, each fold's gain over its baseline (the baseline's mix minus its own), the mean gain
+    changes, on top of which run, each fold's gain over its baseline (the baseline's mix minus its own), the mean gain
     ± its standard deviation, and whether that keeps the change (`paired_gain`'s rule)."""
-    lines = ["| change (on top of the run it is compared with) | model | gain per fold (px) | mean gain ± sd | "
-             "out-of-fold gain | hold-out gain (fold ensemble) | kept? |", "|" + " --- |" * 7]
+    lines = ["| change | compared with | model | gain per fold (px) | mean gain ± sd | "
+             "out-of-fold gain | hold-out gain (fold ensemble) | kept? |", "|" + " --- |" * 8]
     for key, run in runs.items():
         for name, model in run["models"].items():
             against = model.get("against")
@@ -110,13 +110,11 @@ def levers_table(runs: dict) -> str:
             change = [s for s in run["set"] if s not in baseline["set"]] or [f"{run['profile']} as it is"]
             if run.get("tag") and run["tag"] != baseline.get("tag"):
                 change.append(f"[{run['tag']}]")
-            removed = [s for s in baseline["set"] if s not in run["set"]]
-            if removed:  # the baseline set something the run leaves to the profile
-                change.append(f"(against {' '.join(removed)})")
             verdict = kept_text(against["kept"], f"{len(against['gains'])} of {run['folds']} folds")
             gains = " / ".join(f"{g:+.3f}" for g in against["gains"])
             optional = [f"{against[f]:+.3f}" if f in against else "-" for f in ("out_of_fold", "holdout_fold_ensemble")]
-            lines.append(f"| {' '.join(change)} | {name} | {gains} | "
+            compared = " ".join([baseline["profile"], *baseline["set"]])
+            lines.append(f"| {' '.join(change)} | {compared} | {name} | {gains} | "
                          f"{signed_spread(against)} | {' | '.join(optional)} | {verdict} |")
     return "\n".join(lines) + "\n"
 

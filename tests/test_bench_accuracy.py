@@ -313,12 +313,12 @@ def test_the_levers_table_shows_each_compared_run_against_its_baseline(tmp_path,
     tables = tables_module()
     bench = load_bench()
     folds = lambda *mixes: [{"fold": k, "mix": m} for k, m in enumerate(mixes)]  # noqa: E731
-    base = {"set": ["resnet.epochs=24"], "folds": 2, "models": {"resnet": {"folds": folds(1.5, 1.4)}}}
-    lever = {"set": ["resnet.epochs=24", "resnet.ema=0.998"], "folds": 2,
+    base = {"profile": "p.yaml", "set": ["resnet.epochs=24"], "folds": 2, "models": {"resnet": {"folds": folds(1.5, 1.4)}}}
+    lever = {"profile": "p.yaml", "set": ["resnet.epochs=24", "resnet.ema=0.998"], "folds": 2,
              "models": {"resnet": {"folds": folds(1.45, 1.38)}}}
     bench.compare_with(lever, "base", base)
     table = tables.levers_table({"base": base, "lever": lever})
-    assert table.splitlines()[2] == "| resnet.ema=0.998 | resnet | +0.050 / +0.020 | +0.035 ± 0.021 | - | - | **kept** |"
+    assert table.splitlines()[2] == "| resnet.ema=0.998 | p.yaml resnet.epochs=24 | resnet | +0.050 / +0.020 | +0.035 ± 0.021 | - | - | **kept** |"
     assert len(table.splitlines()) == 3  # the baseline itself is compared with nothing
     # A profile that took the lever in, against the run that switched it off; and a model the change
     # does not touch (every gain nothing) is no row.
@@ -328,7 +328,7 @@ def test_the_levers_table_shows_each_compared_run_against_its_baseline(tmp_path,
            "models": {"resnet": {"folds": folds(1.5, 1.4)}, "mean": {"folds": folds(3.6, 3.5)}}}
     bench.compare_with(profile, "off", off)
     rows = tables.levers_table({"off": off, "profile": profile}).splitlines()[2:]
-    assert rows == ["| p.yaml as it is (against resnet.ema=null) | resnet | +0.050 / +0.020 | +0.035 ± 0.021 | - | - | **kept** |"]
+    assert rows == ["| p.yaml as it is | p.yaml resnet.epochs=24 resnet.ema=null | resnet | +0.050 / +0.020 | +0.035 ± 0.021 | - | - | **kept** |"]
 
 
 def test_the_bootstrap_interval_holds_the_mix_and_narrows_with_more_faces():
