@@ -131,7 +131,8 @@ def set_flags(overrides: dict, base: dict, prefix: str = "") -> list[str]:
     """`-S key=value` per leaf of `overrides`, values as DVC parses them: true, 0.5, null, [resnet,cnn].
 
     A mapping that switches a setting's `kind` in `base` (params.yaml's values), or is marked
-    `Whole`, is removed and written whole (`-S ~key -S +key={kind:step,...}`): DVC would otherwise merge the old mode's keys in.
+    `Whole`, is removed and written whole (`-S ~key -S +key={kind:step,...}`): DVC would otherwise
+    merge the old mode's keys in.
     A mapping where `base` has null is written whole too (`-S key={weight:1.0,...}`).
     """
     flags = []
