@@ -95,8 +95,8 @@ def kept_text(kept: bool | None, incomplete: str) -> str:
 
 def levers_table(runs: dict) -> str:
     """Every run of a results file compared with another (`bench/accuracy.py --against`): what it
-    changes, on top of which run, each fold's gain over its baseline (the baseline's mix minus its own), the mean gain
-    ± its standard deviation, and whether that keeps the change (`paired_gain`'s rule)."""
+    changes, on top of which run, each fold's gain over that run (its mix minus the change's), the
+    mean gain ± its standard deviation, and whether that keeps the change (`paired_gain`'s rule)."""
     lines = ["| change | compared with | model | gain per fold (px) | mean gain ± sd | "
              "out-of-fold gain | hold-out gain (fold ensemble) | kept? |", "|" + " --- |" * 8]
     for key, run in runs.items():
