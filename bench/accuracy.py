@@ -56,6 +56,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,9 @@ from stages.lib.models import (MODELS as REGISTRY, load_predictor, loaded_module
 from stages.lib.faces import Faces  # noqa: E402
 from stages.lib.params import Params, ResNetParams, build, parse_params, read_yaml  # noqa: E402
 from stages.lib.profile import layered, load_profile  # noqa: E402
+from stages.lib.keypoints import N_KEYPOINTS, Predictor  # noqa: E402
 from stages.lib.sources import SOURCES, label_sources  # noqa: E402
+from stages.lib.tta import mirror_offsets, with_mirror_offsets  # noqa: E402
 from stages.lib.folds import HOLDOUT, fold_indices  # noqa: E402
 from stages.lib.split import duplicate_groups, split_indices  # noqa: E402
 from stages.lib.submission import build_submission  # noqa: E402
@@ -83,14 +86,15 @@ from stages.lib.cli import run  # noqa: E402
 SHARED = ROOT.parent / "shared" / "data"
 DATASETS = ("youtube-faces-15", "kaggle-train-jpeg")
 # The registry's models, then two more ResNet rows; the ensemble stays last, after its members.
-EXTRA_ROWS = {"resnet-single": "resnet", "seed-recipe": "resnet"}
+EXTRA_ROWS = {"resnet-single": "resnet", "seed-recipe": "resnet", "resnet-per-source": "resnet"}
 MODELS = (*(m for m in REGISTRY if m != "ensemble"), *EXTRA_ROWS, "ensemble")
 # The goals (and the seeds' anchor) are on youtube-faces-15; on Kaggle's faces the two extra
 # ResNet rows would add about 70 minutes.
 # Kaggle's faces come from two label sources (stages/lib/sources.py), youtube-faces-15's from one.
 PROFILES = {"youtube-faces-15": "real.yaml", "kaggle-train-jpeg": "kaggle.yaml"}
-DEFAULT_MODELS = {"youtube-faces-15": MODELS,
-                  "kaggle-train-jpeg": tuple(m for m in MODELS if m not in ("resnet-single", "seed-recipe"))}
+# resnet-per-source is a lever of Kaggle's two label sources, run when asked for.
+DEFAULT_MODELS = {"youtube-faces-15": tuple(m for m in MODELS if m != "resnet-per-source"),
+                  "kaggle-train-jpeg": tuple(m for m in MODELS if m not in EXTRA_ROWS)}
 # The seeds' recipe: profiles/seed-recipe.yaml, which sets every key of the resnet section.
 SEED_RECIPE = ROOT / "profiles" / "seed-recipe.yaml"
 # The goals' anchor: the seeds' own run of their recipe, youtube-faces-15 test RMSE.
@@ -165,7 +169,58 @@ def variant(name: str, params: Params) -> tuple[str, Params]:
         return "resnet", dataclasses.replace(params, resnet=seed_recipe())
     if name == "resnet-single":
         return "resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, members=1))
+    if name == "resnet-per-source":  # the profile's ResNet, trained once per label source (`per_source`)
+        return "resnet", params
     return name, params
+
+
+def by_source(fifteen: Predictor, four: Predictor) -> Predictor:
+    """One predictor from two: the faces asked in the 4-point convention by `four`, the others
+    (and every face where no convention is asked) by `fifteen`."""
+    def routed(calls: Callable, faces: int, four_point: np.ndarray | None) -> np.ndarray:
+        if four_point is None or not four_point.any():
+            return calls(fifteen, np.arange(faces), four_point)
+        rows = np.flatnonzero(four_point), np.flatnonzero(~four_point)
+        parts = [calls(p, r, four_point[r]) for p, r in zip((four, fifteen), rows) if len(r)]
+        out = np.empty((faces, parts[0].shape[1]), parts[0].dtype)
+        for part, r in zip(parts, [r for r in rows if len(r)]):
+            out[r] = part
+        return out
+
+    def predict(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
+        return routed(lambda p, r, fp: p(images[r], fp), len(images), four_point)
+
+    def offsets(faces: int, four_point: np.ndarray | None = None) -> np.ndarray:
+        return routed(lambda p, r, fp: mirror_offsets(p, len(r), fp, N_KEYPOINTS), faces, four_point)
+
+    return with_mirror_offsets(predict, offsets)
+
+
+def source_data(data: DataSet, source: str) -> DataSet:
+    """`data` with the training faces of one label source only; validation faces as they are."""
+    return dataclasses.replace(data, train=data.train[np.flatnonzero(label_sources(data.train.keypoints) == source)])
+
+
+def trained_predictor(name: str, params: Params, data: DataSet, model_dir: Path, retrain: bool) -> tuple[dict, Predictor]:
+    """(training record, predictor) of bench row `name`, trained into `model_dir` unless it is there.
+
+    resnet-per-source trains one network per label source, each on its own source's faces only,
+    with the profile's epochs (the two together see each training face as often as one network
+    does): separate networks against the one network with a head per source."""
+    registry_name, params = variant(name, params)
+    if name != "resnet-per-source":
+        record = train_once(registry_name, params, data, model_dir, retrain)
+        return record, load_predictor(registry_name, model_dir, params)
+    records, predictors = [], []
+    for source in SOURCES:
+        records.append(train_once(registry_name, params, source_data(data, source), model_dir / source, retrain))
+        predictors.append(load_predictor(registry_name, model_dir / source, params))
+    record = {"train_wall_min": sum(r["train_wall_min"] for r in records),
+              "train_cpu_min": sum(r["train_cpu_min"] for r in records),
+              "summary": {"epochs": records[0]["summary"].get("epochs"),
+                          "networks": [n for r in records for n in r["summary"].get("networks", ())]},
+              "sources": dict(zip(SOURCES, records))}
+    return record, by_source(*predictors)
 
 
 def trimmed_mix(predictions: np.ndarray, truth: np.ndarray, weights: dict[str, float],
@@ -274,12 +329,10 @@ def train_once(name: str, params: Params, data: DataSet, model_dir: Path, retrai
 def measure(name: str, params: Params, data: DataSet, work: Path, retrain: bool) -> dict:
     registry_name, params = variant(name, params)
     if REGISTRY[registry_name].trained:
-        model_dir = work / data.name / name
-        record = train_once(registry_name, params, data, model_dir, retrain)
+        record, predict = trained_predictor(name, params, data, work / data.name / name, retrain)
     else:  # the ensemble: no training, its members from the folder of this data set's models
-        model_dir = work / data.name
         record = {"summary": {"epochs": 0}, "train_wall_min": 0.0, "train_cpu_min": 0.0}
-    predict = load_predictor(registry_name, model_dir, params)
+        predict = load_predictor(registry_name, work / data.name, params)
     metrics, chosen = evaluate(predict, data.val, params.evaluate)
     sources = source_metrics(chosen, data.val.keypoints, data.lookup_weights)
     row = {"data": data.name, "model": name, "val": metrics["rmse_without_flip_tta"],
@@ -334,14 +387,19 @@ def paired_gain(baseline: list[dict], lever: list[dict]) -> dict:
     return {"gains": gains, **spread, "kept": (spread["mean"] > 0 and spread["mean"] > spread["std"]) if complete else None}
 
 
-def compare_with(run: dict, baseline_key: str, baseline: dict) -> None:
-    """Records in `run`, per model both ran, its paired gain over the baseline run's folds, and
-    the gains of the out-of-fold mix and the hold-out's fold ensemble where both runs have them."""
+def compare_with(run: dict, key: str, baseline_key: str, baseline: dict) -> None:
+    """Records in `run` (named `key`), per model, its paired gain over the same model's folds in
+    the baseline run, or, for a bench row the baseline lacks (resnet-per-source), over its
+    registry model's, as within the baseline run itself (a row added to it); and the gains of the
+    out-of-fold mix and the hold-out's fold ensemble where both have them."""
     for name, model in run["models"].items():
-        other = baseline["models"].get(name)
+        same_run = key == baseline_key
+        other_name = name if name in baseline["models"] and not same_run else EXTRA_ROWS.get(name)
+        other = baseline["models"].get(other_name)
         if other is None:
             continue
-        against = {"run": baseline_key, **paired_gain(other["folds"], model["folds"])}
+        against = {"run": baseline_key, **({"model": other_name} if other_name != name else {}),
+                   **paired_gain(other["folds"], model["folds"])}
         for figure in ("out_of_fold", "holdout_fold_ensemble"):
             if figure in model and figure in other:
                 against[figure] = other[figure]["mix"] - model[figure]["mix"]
@@ -407,13 +465,12 @@ def fold_predictions(model: str, params: Params, data: DataSet, holdout: Faces, 
     Kept in `saved_dir` (bench/results/fold-predictions/, committed) under the fold's key, so that
     a fresh clone carries on from the folds an earlier run finished and trains only the rest; the
     trained model itself stays in the work folder."""
-    registry_name, params = variant(model, params)
-    path = saved_dir / f"{model}-{fold_key(registry_name, params, data, holdout)}.npz"
+    registry_name, variant_params = variant(model, params)
+    path = saved_dir / f"{model}-{fold_key(registry_name, variant_params, data, holdout)}.npz"
     if path.exists() and not retrain:
         saved = load_npz(path)
         return json.loads(str(saved["record"])), saved["val"], saved["holdout"], path.name
-    record = train_once(registry_name, params, data, model_dir, retrain)
-    predict = load_predictor(registry_name, model_dir, params)
+    record, predict = trained_predictor(model, params, data, model_dir, retrain)
     _, val = evaluate(predict, data.val, params.evaluate)
     _, held = evaluate(predict, holdout, params.evaluate)
     with atomic_file(path) as handle:  # compressed: the mean baseline's predictions repeat
@@ -452,14 +509,21 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
     every fold; with `against` (another run's key in that file), each model's paired gain over
     that run's folds (`paired_gain`) too."""
     key = run_key(profile, sets, k, tag)
-    baseline = json.loads(results.read_text()).get(against) if against and results.exists() else None
+    recorded = json.loads(results.read_text()) if results.exists() else {}
+    baseline = recorded.get(against) if against else None
     if against and baseline is None:
         raise SystemExit(f"{results}: no run {against!r} to compare with (--against)")
+    # Models of the same settings run at another time join their run; a run's figures are of one
+    # kind of machine, so another kind's are kept apart (--tag).
+    earlier, here = recorded.get(key, {}), machine()
+    if earlier and earlier["machine"] != here:
+        raise SystemExit(f"{results}: run {key!r} was measured on {earlier['machine']}, this machine is {here}; "
+                         f"give this run a --tag of its own")
     layout = FoldLayout.of(faces, params, k)
     parts, listed, holdout = layout.parts, layout.listed, layout.holdout(faces)
     run = {"profile": Path(profile).name, "set": list(sets), **({"tag": tag} if tag else {}), "folds": k,
            "seed": params.split.seed, "faces": {"folds": int((parts != HOLDOUT).sum()), "holdout": len(holdout)},
-           "machine": machine(), "models": {}}
+           "machine": here, "models": {m: v for m, v in earlier.get("models", {}).items() if m not in models}}
     for model in models:
         folds, oof, members = [], np.full_like(faces.keypoints, np.nan), []
         for fold in range(k):
@@ -500,7 +564,7 @@ def run_folds(name: str, faces: Faces, weights: dict[str, float], params: Params
             # The folds' training, as each was timed when it ran (a rerun that reuses them adds nothing).
             run["train_minutes"] = sum(f["train_wall_min"] for m in run["models"].values() for f in m["folds"])
             if baseline is not None:
-                compare_with(run, against, baseline)
+                compare_with(run, key, against, baseline)
             record_run(results, key, run)
         mix = run["models"][model]["mix"]
         print(f"{name} {model}: {k} folds, mix {mix['mean']:.4f} +- {mix['std'] or 0:.4f}; fold ensemble on the "

@@ -107,7 +107,10 @@ def levers_table(runs: dict) -> str:
             if not any(against["gains"]):
                 continue  # the change does not touch this model (the mean baseline, under a ResNet lever)
             baseline = runs[against["run"]]
-            change = [s for s in run["set"] if s not in baseline["set"]] or [f"{run['profile']} as it is"]
+            change = [s for s in run["set"] if s not in baseline["set"]]
+            if "model" in against:  # another model of the same settings
+                change.append(f"{name} instead of {against['model']}")
+            change = change or [f"{run['profile']} as it is"]
             if run.get("tag") and run["tag"] != baseline.get("tag"):
                 change.append(f"[{run['tag']}]")
             verdict = kept_text(against["kept"], f"{len(against['gains'])} of {run['folds']} folds")

@@ -316,7 +316,7 @@ def test_the_levers_table_shows_each_compared_run_against_its_baseline(tmp_path,
     base = {"profile": "p.yaml", "set": ["resnet.epochs=24"], "folds": 2, "models": {"resnet": {"folds": folds(1.5, 1.4)}}}
     lever = {"profile": "p.yaml", "set": ["resnet.epochs=24", "resnet.ema=0.998"], "folds": 2,
              "models": {"resnet": {"folds": folds(1.45, 1.38)}}}
-    bench.compare_with(lever, "base", base)
+    bench.compare_with(lever, "lever", "base", base)
     table = tables.levers_table({"base": base, "lever": lever})
     assert table.splitlines()[2] == "| resnet.ema=0.998 | p.yaml resnet.epochs=24 | resnet | +0.050 / +0.020 | +0.035 ± 0.021 | - | - | **kept** |"
     assert len(table.splitlines()) == 3  # the baseline itself is compared with nothing
@@ -326,9 +326,17 @@ def test_the_levers_table_shows_each_compared_run_against_its_baseline(tmp_path,
                "models": {"resnet": {"folds": folds(1.45, 1.38)}, "mean": {"folds": folds(3.6, 3.5)}}}
     off = {"profile": "p.yaml", "set": ["resnet.epochs=24", "resnet.ema=null"], "folds": 2,
            "models": {"resnet": {"folds": folds(1.5, 1.4)}, "mean": {"folds": folds(3.6, 3.5)}}}
-    bench.compare_with(profile, "off", off)
+    bench.compare_with(profile, "profile", "off", off)
     rows = tables.levers_table({"off": off, "profile": profile}).splitlines()[2:]
     assert rows == ["| p.yaml as it is | p.yaml resnet.epochs=24 resnet.ema=null | resnet | +0.050 / +0.020 | +0.035 ± 0.021 | - | - | **kept** |"]
+    # A bench row of the same settings, in the baseline run itself: compared with its registry
+    # model there, and that model not with itself.
+    base["models"]["resnet-per-source"] = {"folds": folds(1.55, 1.37)}
+    bench.compare_with(base, "base", "base", base)
+    assert "against" not in base["models"]["resnet"]
+    assert base["models"]["resnet-per-source"]["against"]["model"] == "resnet"
+    rows = tables.levers_table({"base": base}).splitlines()[2:]
+    assert rows == ["| resnet-per-source instead of resnet | p.yaml resnet.epochs=24 | resnet-per-source | -0.050 / +0.030 | -0.010 ± 0.057 | - | - | no |"]
 
 
 def test_the_bootstrap_interval_holds_the_mix_and_narrows_with_more_faces():
