@@ -15,7 +15,9 @@ for kaggle-train-jpeg profiles/kaggle.yaml, which extends it with the two label 
 train the ResNet with other params: `resnet-single` keeps one network (`resnet.members: 1`), for the
 single-model goal; `seed-recipe` uses the seeds' settings (Adam 1e-4, StepLR(5, 0.1), batch 16,
 early stopping at patience 5, masked MSE on raw pixel targets, no augmentation, full-resolution
-stem, float32). Both on youtube-faces-15 only, by default.
+stem, float32). Both on youtube-faces-15 only, by default. A third, `resnet-per-source`, trains
+the profile's ResNet once per label source, each network on its own source's faces, when asked for
+(`trained_predictor`; docs/kaggle.md, "Levers, over folds").
 
 Prints one table: data set, model, validation and test RMSE (without / with flip averaging; the
 test figure with the zoomed views too, where `evaluate.zoom_tta` names any), the validation RMSE
@@ -34,7 +36,7 @@ bench/results/<data set>.json, one run per key (the profile, the --set overrides
 printed, with the verdict of `paired_gain` (docs/kaggle.md, "Levers, over folds").
 
 usage: python bench/accuracy.py [--data youtube-faces-15 kaggle-train-jpeg]
-           [--models mean patch resnet resnet-single cnn ensemble seed-recipe] [--profile PROFILE]
+           [--models mean patch resnet resnet-single seed-recipe resnet-per-source cnn ensemble] [--profile PROFILE]
            [--set resnet.epochs=40 ...] [--work bench/out/accuracy] [--retrain]
            [--folds K [--tag TEXT] [--against RUN]]
 Cost on 2 cores with bf16, nothing trained yet: youtube-faces-15 (profiles/real.yaml) about 65

@@ -371,3 +371,37 @@ def test_bad_overrides_get_one_line_naming_the_key():
                                  "--models", "mean", "--set", assignment], env=environment(), capture_output=True, text=True)
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)
+
+
+def test_per_source_networks_each_train_on_their_own_source_and_answer_for_its_faces():
+    import numpy as np
+
+    from stages.lib.faces import Faces
+    from stages.lib.tta import mirror_offsets, with_mirror_offsets
+
+    bench = load_bench()
+
+    def constant(value: float, offset: float):
+        def predict(images, four_point=None):
+            return np.full((len(images), 30), value, np.float32) + images[:, 0, :30]  # which face it was
+
+        return with_mirror_offsets(predict, lambda faces, four_point=None: np.full((faces, 15), offset, np.float32))
+
+    fifteen, four = constant(10.0, 0.5), constant(20.0, 1.5)
+    images = np.zeros((4, 96, 96), np.float32)
+    images[:, 0, :30] = np.arange(4)[:, None]
+    routed = bench.by_source(fifteen, four)
+    four_point = np.array([True, False, True, False])
+    out = routed(images, four_point)
+    assert out[:, 0].tolist() == [20.0, 11.0, 22.0, 13.0]
+    assert routed(images)[:, 0].tolist() == [10.0, 11.0, 12.0, 13.0]  # no convention asked: the 15-point one
+    assert routed(images, np.ones(4, bool))[:, 0].tolist() == [20.0, 21.0, 22.0, 23.0]
+    assert mirror_offsets(routed, 4, four_point, 15)[:, 0].tolist() == [1.5, 0.5, 1.5, 0.5]
+
+    keypoints = np.full((5, 30), 50.0, np.float32)
+    keypoints[[1, 3], 8:] = np.nan  # 8 values: the 4-point source
+    faces = Faces(np.zeros((5, 96, 96), np.uint8), keypoints, np.arange(1, 6))
+    data = bench.DataSet("d", faces, faces, None, {"15-point": 0.65, "4-point": 0.35})
+    assert bench.source_data(data, "4-point").train.image_ids.tolist() == [2, 4]
+    assert bench.source_data(data, "15-point").train.image_ids.tolist() == [1, 3, 5]
+    assert len(bench.source_data(data, "4-point").val) == 5  # validation keeps every face
