@@ -405,3 +405,37 @@ def test_per_source_networks_each_train_on_their_own_source_and_answer_for_its_f
     assert bench.source_data(data, "4-point").train.image_ids.tolist() == [2, 4]
     assert bench.source_data(data, "15-point").train.image_ids.tolist() == [1, 3, 5]
     assert len(bench.source_data(data, "4-point").val) == 5  # validation keeps every face
+
+
+def test_a_model_run_later_joins_its_run_and_another_machines_run_is_kept_apart(tmp_path, monkeypatch):
+    import numpy as np
+
+    from stages.lib.faces import Faces
+
+    bench = load_bench()
+    rng = np.random.default_rng(0)
+    keypoints = rng.uniform(20, 70, (90, 30)).astype(np.float32)
+    keypoints[::3, 8:] = np.nan  # a third of the faces from the 4-point source
+    faces = Faces(rng.integers(0, 255, (90, 96, 96), dtype=np.uint8), keypoints, np.arange(1, 91))
+    weights = {"15-point": 0.65, "4-point": 0.35}
+    params = params_with({"evaluate": {"flip_tta": False, "zoom_tta": []}})
+    results, key = tmp_path / "results.json", "p.yaml folds=3"
+
+    def run(models):
+        bench.run_folds("d", faces, weights, params, models, 3, tmp_path / "work", False, results, tmp_path / "saved",
+                        "p.yaml", [])
+
+    run(["mean"])
+    runs = json.loads(results.read_text())
+    first = runs[key]["models"]["mean"]
+    runs[key]["models"]["resnet"] = dict(first, folds=[dict(f, train_wall_min=5.0) for f in first["folds"]])
+    results.write_text(json.dumps(runs))  # as if the ResNet of the same settings had run before
+    run(["mean"])
+    again = json.loads(results.read_text())[key]
+    assert sorted(again["models"]) == ["mean", "resnet"] and again["models"]["mean"] == first
+    assert again["train_minutes"] == pytest.approx(15.0 + sum(f["train_wall_min"] for f in first["folds"]))
+
+    monkeypatch.setattr(bench, "machine", lambda: {**again["machine"], "cpu": "another CPU"})
+    with pytest.raises(SystemExit, match="--tag"):
+        run(["mean"])
+    assert json.loads(results.read_text())[key] == again  # nothing written over
