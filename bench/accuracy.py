@@ -87,11 +87,11 @@ from stages.lib.cli import run  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 DATASETS = ("youtube-faces-15", "kaggle-train-jpeg")
-# The registry's models, then two more ResNet rows; the ensemble stays last, after its members.
+# The registry's models, then three more ResNet rows; the ensemble stays last, after its members.
 EXTRA_ROWS = {"resnet-single": "resnet", "seed-recipe": "resnet", "resnet-per-source": "resnet"}
 MODELS = (*(m for m in REGISTRY if m != "ensemble"), *EXTRA_ROWS, "ensemble")
-# The goals (and the seeds' anchor) are on youtube-faces-15; on Kaggle's faces the two extra
-# ResNet rows would add about 70 minutes.
+# The goals (and the seeds' anchor) are on youtube-faces-15; on Kaggle's faces resnet-single and
+# seed-recipe would add about 70 minutes.
 # Kaggle's faces come from two label sources (stages/lib/sources.py), youtube-faces-15's from one.
 PROFILES = {"youtube-faces-15": "real.yaml", "kaggle-train-jpeg": "kaggle.yaml"}
 # resnet-per-source is a lever of Kaggle's two label sources, run when asked for.
@@ -171,7 +171,7 @@ def variant(name: str, params: Params) -> tuple[str, Params]:
         return "resnet", dataclasses.replace(params, resnet=seed_recipe())
     if name == "resnet-single":
         return "resnet", dataclasses.replace(params, resnet=dataclasses.replace(params.resnet, members=1))
-    if name == "resnet-per-source":  # the profile's ResNet, trained once per label source (`per_source`)
+    if name == "resnet-per-source":  # the profile's ResNet, once per label source (`trained_predictor`)
         return "resnet", params
     return name, params
 
@@ -179,14 +179,16 @@ def variant(name: str, params: Params) -> tuple[str, Params]:
 def by_source(fifteen: Predictor, four: Predictor) -> Predictor:
     """One predictor from two: the faces asked in the 4-point convention by `four`, the others
     (and every face where no convention is asked) by `fifteen`."""
-    def routed(calls: Callable, faces: int, four_point: np.ndarray | None) -> np.ndarray:
+    def routed(call: Callable, faces: int, four_point: np.ndarray | None) -> np.ndarray:
+        # call(predictor, rows, their four_point) -> that predictor's answer for those rows
         if four_point is None or not four_point.any():
-            return calls(fifteen, np.arange(faces), four_point)
-        rows = np.flatnonzero(four_point), np.flatnonzero(~four_point)
-        parts = [calls(p, r, four_point[r]) for p, r in zip((four, fifteen), rows) if len(r)]
-        out = np.empty((faces, parts[0].shape[1]), parts[0].dtype)
-        for part, r in zip(parts, [r for r in rows if len(r)]):
-            out[r] = part
+            return call(fifteen, np.arange(faces), four_point)
+        if four_point.all():
+            return call(four, np.arange(faces), four_point)
+        four_rows, fifteen_rows = np.flatnonzero(four_point), np.flatnonzero(~four_point)
+        four_part = call(four, four_rows, four_point[four_rows])
+        out = np.empty((faces, four_part.shape[1]), four_part.dtype)
+        out[four_rows], out[fifteen_rows] = four_part, call(fifteen, fifteen_rows, four_point[fifteen_rows])
         return out
 
     def predict(images: np.ndarray, four_point: np.ndarray | None = None) -> np.ndarray:
